@@ -1,0 +1,339 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * worker.c - main of saslauthd-ng-pam, the PAM worker. The parent execs it
+ * with fd 3 (IPC_WORKER_FD) an AF_UNIX SOCK_SEQPACKET socket to the front.
+ * It says HELLO, then answers IPC_FRONT_AUTH frames one at a time through
+ * pamauth_verify(), and exits after --max-requests checks (PAM modules
+ * leak) or when the front closes the channel.
+ *
+ * SECURITY: runs as root (pam_unix reads /etc/shadow itself only with euid
+ * 0) and holds passwords, so it is not dumpable and writes no core file.
+ * It has no client socket and writes to nothing but fd 3 and the log. A
+ * frame of a type it does not expect, or one that does not decode, means
+ * the front is broken or compromised: the worker exits. The password is
+ * wiped from every buffer it passed through, on every path out.
+ */
+#include <sys/types.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "ipc.h"
+#include "log.h"
+#include "pamauth.h"
+
+#define WORKER_IDENT "saslauthd-ng"
+#define WORKER_USAGE                                                           \
+	"usage: saslauthd-ng-pam [--max-requests N] [--debug] [--stderr]"
+/* Dovecot recycles after 100; PAM stacks leak slowly, exec is cheap. */
+#define WORKER_MAX_REQUESTS_DEFAULT 1000
+/* Anything larger is a typo: the worker would in effect never recycle. */
+#define WORKER_MAX_REQUESTS_LIMIT 100000000UL
+/* Untrusted strings in a debug line are cut to this. */
+#define WORKER_LOG_FIELD 128
+/* An encoded result: the struct's fields plus the reason's 2-byte count. */
+#define WORKER_RESULT_BODY (sizeof(struct ipc_auth_res) + sizeof(uint16_t))
+
+/*
+ * The frame and the strings copied out of it hold a password. They are
+ * static, sized for the largest frame, and wiped after every check, so no
+ * copy outlives the request in a reused stack frame.
+ */
+static uint8_t worker_frame[IPC_MAX_FRAME];
+static char worker_login[IPC_MAX_STR + 1];
+static char worker_password[IPC_MAX_STR + 1];
+static char worker_service[IPC_MAX_STR + 1];
+static char worker_rhost[IPC_MAX_STR + 1];
+
+static void
+worker_wipe(void)
+{
+	explicit_bzero(worker_frame, sizeof(worker_frame));
+	explicit_bzero(worker_password, sizeof(worker_password));
+}
+
+static __attribute__((noreturn)) void
+worker_usage(const char *why, const char *arg)
+{
+	/* Before log_init() proper: say it on stderr and in syslog. */
+	log_init(WORKER_IDENT, 1, 0);
+	fatalx("%s%s%s; " WORKER_USAGE, why, arg != NULL ? ": " : "",
+	    arg != NULL ? arg : "");
+}
+
+static unsigned long
+worker_parse_count(const char *s)
+{
+	unsigned long v;
+	char *end = NULL;
+
+	/* strtoul alone would accept " 5", "+5" and "-5". */
+	if (s == NULL || s[0] < '0' || s[0] > '9')
+		worker_usage("--max-requests wants a number", s);
+	errno = 0;
+	v = strtoul(s, &end, 10);
+	if (errno != 0 || *end != '\0' || v < 1 ||
+	    v > WORKER_MAX_REQUESTS_LIMIT)
+		worker_usage("--max-requests out of range", s);
+	return v;
+}
+
+static void
+worker_args(int argc, char *argv[], unsigned long *ret_max, int *ret_debug,
+    int *ret_stderr)
+{
+	int i;
+
+	*ret_max = WORKER_MAX_REQUESTS_DEFAULT;
+	*ret_debug = 0;
+	*ret_stderr = 0;
+	for (i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--max-requests") == 0) {
+			if (i + 1 >= argc)
+				worker_usage(
+				    "--max-requests wants a number", NULL);
+			*ret_max = worker_parse_count(argv[++i]);
+		} else if (strcmp(argv[i], "--debug") == 0)
+			*ret_debug = 1;
+		else if (strcmp(argv[i], "--stderr") == 0)
+			*ret_stderr = 1;
+		else
+			worker_usage("unknown argument", argv[i]);
+	}
+}
+
+/*
+ * A closed 0, 1 or 2 would let the next open() land there, where a stray
+ * write by a module would go: point them at /dev/null. Returns 0 or -1.
+ */
+static int
+worker_stdio(void)
+{
+	int fd, nfd;
+
+	for (fd = STDIN_FILENO; fd <= STDERR_FILENO; fd++) {
+		if (fcntl(fd, F_GETFD) != -1 || errno != EBADF)
+			continue;
+		nfd = open("/dev/null", O_RDWR);
+		if (nfd != fd)
+			return -1;
+	}
+	return 0;
+}
+
+/*
+ * The parent orchestrates stop, reload and statistics for the whole
+ * process group, so INT, HUP and USR1 are ignored here; TERM and KILL stay
+ * fatal. Nothing exec'd may leave CHLD ignored (modules wait for their
+ * helpers) or signals blocked.
+ */
+static void
+worker_signals(void)
+{
+	static const int ignored[] = {SIGPIPE, SIGINT, SIGHUP, SIGUSR1};
+	static const int dfl[] = {SIGTERM, SIGCHLD};
+	struct sigaction sa;
+	sigset_t none;
+	size_t i;
+
+	memset(&sa, 0, sizeof(sa));
+	(void)sigemptyset(&sa.sa_mask);
+	sa.sa_handler = SIG_IGN;
+	for (i = 0; i < sizeof(ignored) / sizeof(ignored[0]); i++)
+		if (sigaction(ignored[i], &sa, NULL) == -1)
+			fatal("sigaction");
+	sa.sa_handler = SIG_DFL;
+	for (i = 0; i < sizeof(dfl) / sizeof(dfl[0]); i++)
+		if (sigaction(dfl[i], &sa, NULL) == -1)
+			fatal("sigaction");
+	(void)sigemptyset(&none);
+	if (sigprocmask(SIG_SETMASK, &none, NULL) == -1)
+		fatal("sigprocmask");
+}
+
+static void
+worker_check_channel(int fd)
+{
+	struct stat st;
+	socklen_t len;
+	int v = 0;
+
+	if (fstat(fd, &st) == -1)
+		fatal("fd %d: the channel to the front", fd);
+	if (!S_ISSOCK(st.st_mode))
+		fatalx("fd %d is not a socket: started by hand?", fd);
+	len = sizeof(v);
+	if (getsockopt(fd, SOL_SOCKET, SO_TYPE, &v, &len) == -1)
+		fatal("getsockopt(SO_TYPE)");
+	if (v != SOCK_SEQPACKET)
+		fatalx("fd %d is not a SOCK_SEQPACKET socket", fd);
+	if (fcntl(fd, F_SETFD, FD_CLOEXEC) == -1)
+		fatal("fcntl(FD_CLOEXEC)");
+}
+
+static void
+worker_copy(char *dst, const struct ipc_str *s)
+{
+	/* ipc_decode_auth() bounded s->len by IPC_MAX_STR, NUL-free. */
+	if (s->len > 0)
+		memcpy(dst, s->ptr, s->len);
+	dst[s->len] = '\0';
+}
+
+static const char *
+worker_result_name(enum auth_result r)
+{
+	switch (r) {
+	case AUTH_OK:
+		return "OK";
+	case AUTH_FAIL:
+		return "FAIL";
+	case AUTH_FAIL_ACCT:
+		return "FAIL_ACCT";
+	case AUTH_FAIL_START:
+		return "FAIL_START";
+	case AUTH_TEMPFAIL:
+		return "TEMPFAIL";
+	default:
+		return "UNKNOWN";
+	}
+}
+
+static void
+worker_log_result(
+    uint32_t id, const struct pamauth_req *req, const struct ipc_auth_res *res)
+{
+	char user[WORKER_LOG_FIELD], service[WORKER_LOG_FIELD];
+	char rhost[WORKER_LOG_FIELD];
+
+	if (!log_verbose())
+		return;
+	log_debug("request %u: user=\"%s\" service=\"%s\" rhost=\"%s\": %s "
+		  "(pam_rc %d, delay %u us%s%s)",
+	    id,
+	    log_sanitize(user, sizeof(user), req->login, strlen(req->login)),
+	    log_sanitize(
+		service, sizeof(service), req->service, strlen(req->service)),
+	    log_sanitize(rhost, sizeof(rhost), req->rhost, strlen(req->rhost)),
+	    worker_result_name(res->result), res->pam_rc, res->delay_us,
+	    res->reason[0] != '\0' ? ", " : "", res->reason);
+}
+
+/* Receive one check, run it, answer it; last: say it is the last one. */
+static void
+worker_serve(int fd, int last)
+{
+	static const enum ipc_type allow[] = {IPC_FRONT_AUTH};
+	struct ipc_msg msg;
+	struct ipc_auth_req areq;
+	struct ipc_auth_res res;
+	struct pamauth_req req;
+	uint8_t body[WORKER_RESULT_BODY];
+	uint16_t flags = last ? IPC_F_LAST : 0;
+	size_t len;
+	int r;
+
+	do
+		r = ipc_recv(fd, worker_frame, sizeof(worker_frame), &msg);
+	while (r == -1 && errno == EINTR);
+	if (r == 0) {
+		log_debug("front closed the channel");
+		worker_wipe();
+		exit(0);
+	}
+	if (r == -1) {
+		worker_wipe();
+		fatal("ipc_recv");
+	}
+	if (msg.fd != -1) {
+		(void)close(msg.fd);
+		worker_wipe();
+		fatalx(
+		    "%s frame carries a descriptor", ipc_type_name(msg.type));
+	}
+	if (!ipc_allowed(msg.type, allow, sizeof(allow) / sizeof(allow[0]))) {
+		worker_wipe();
+		fatalx("unexpected %s frame", ipc_type_name(msg.type));
+	}
+	if (ipc_decode_auth(msg.body, msg.bodylen, &areq) == -1) {
+		worker_wipe();
+		fatalx("malformed %s frame", ipc_type_name(msg.type));
+	}
+	worker_copy(worker_login, &areq.login);
+	worker_copy(worker_password, &areq.password);
+	worker_copy(worker_service, &areq.service);
+	worker_copy(worker_rhost, &areq.rhost);
+	explicit_bzero(&areq, sizeof(areq));
+	explicit_bzero(worker_frame, sizeof(worker_frame));
+
+	req.login = worker_login;
+	req.password = worker_password;
+	req.service = worker_service;
+	req.rhost = worker_rhost;
+	(void)pamauth_verify(&req, &res);
+	worker_wipe();
+	worker_log_result(msg.id, &req, &res);
+
+	if ((len = ipc_encode_result(body, sizeof(body), &res)) == 0)
+		fatalx("cannot encode a result");
+	if (ipc_send(fd, IPC_WORKER_RESULT, flags, msg.id, body, len, -1) == -1)
+		fatal("ipc_send %s", ipc_type_name(IPC_WORKER_RESULT));
+}
+
+int
+main(int argc, char *argv[])
+{
+	struct rlimit rl;
+	uint8_t hello[sizeof(uint32_t)];
+	unsigned long max_requests, served;
+	size_t len;
+	int debug, to_stderr, close_rc, close_errno, stdio_rc;
+
+	worker_args(argc, argv, &max_requests, &debug, &to_stderr);
+	/*
+	 * Whatever the parent left open beyond the channel is not ours and
+	 * must not reach the helpers that modules run (unix_chkpwd,
+	 * pam_exec). Before log_init(), which opens the syslog socket.
+	 */
+	close_rc = close_range(IPC_WORKER_FD + 1, ~0U, 0);
+	close_errno = errno;
+	stdio_rc = worker_stdio();
+	log_init(WORKER_IDENT, to_stderr, debug);
+	if (stdio_rc == -1)
+		fatalx("cannot point fds 0-2 at /dev/null");
+	if (close_rc == -1) {
+		errno = close_errno;
+		log_warn("close_range");
+	}
+
+	if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) == -1)
+		fatal("prctl(PR_SET_DUMPABLE)");
+	rl.rlim_cur = 0;
+	rl.rlim_max = 0;
+	if (setrlimit(RLIMIT_CORE, &rl) == -1)
+		fatal("setrlimit(RLIMIT_CORE)");
+	worker_signals();
+	worker_check_channel(IPC_WORKER_FD);
+
+	if ((len = ipc_encode_u32(hello, sizeof(hello), IPC_VERSION)) == 0)
+		fatalx("cannot encode hello");
+	if (ipc_send(IPC_WORKER_FD, IPC_WORKER_HELLO, 0, 0, hello, len, -1) ==
+	    -1)
+		fatal("ipc_send %s", ipc_type_name(IPC_WORKER_HELLO));
+	log_debug("PAM worker ready, at most %lu requests", max_requests);
+
+	for (served = 1; served < max_requests; served++)
+		worker_serve(IPC_WORKER_FD, 0);
+	worker_serve(IPC_WORKER_FD, 1);
+	log_debug("served %lu requests, exiting", max_requests);
+	return 0;
+}
