@@ -1,0 +1,421 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * config.c - command line parsing for saslauthd-ng (see config.h). Accepts
+ * every flag Debian's saslauthd takes so existing /etc/default files and
+ * units keep working; unlike Cyrus, a bad option or a missing -a exits 1.
+ *
+ * SECURITY: runs in the root parent before anything else. Numbers go
+ * through strtol with full checks, never atoi; paths are checked against
+ * sun_path and PATH_MAX instead of being truncated.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+
+#include "config.h"
+#include "proto_saslauthd.h"
+
+enum {
+	OPT_USER = 256,
+	OPT_PAM_TIMEOUT,
+	OPT_MAX_REQUESTS,
+	OPT_MAX_FIELD,
+	OPT_PAM_SERVICE,
+	OPT_MAX_CONNS,
+	OPT_READ_TIMEOUT,
+	OPT_FORK_LIMIT,
+};
+
+static const struct option long_opts[] = {
+    {"foreground", no_argument, NULL, 'f'},
+    {"help", no_argument, NULL, 'h'},
+    {"version", no_argument, NULL, 'v'},
+    {"user", required_argument, NULL, OPT_USER},
+    {"pam-timeout", required_argument, NULL, OPT_PAM_TIMEOUT},
+    {"max-requests", required_argument, NULL, OPT_MAX_REQUESTS},
+    {"max-field", required_argument, NULL, OPT_MAX_FIELD},
+    {"pam-service", required_argument, NULL, OPT_PAM_SERVICE},
+    {"max-connections", required_argument, NULL, OPT_MAX_CONNS},
+    {"read-timeout", required_argument, NULL, OPT_READ_TIMEOUT},
+    {"fork-limit", required_argument, NULL, OPT_FORK_LIMIT},
+    {NULL, 0, NULL, 0},
+};
+
+/* Mechanisms Cyrus knows; named so the error says why they are refused. */
+static const char *const cyrus_mechs[] = {"getpwent", "kerberos5", "rimap",
+    "sasldb", "shadow", "ldap", "httpform", "dce", "sia", NULL};
+
+static void
+usage(FILE *fp)
+{
+	fprintf(fp,
+	    "usage: saslauthd-ng -a pam [-dfrlcvVh] [-m DIR] [-n N] [-t SEC] "
+	    "[-s KB] [-O OPT]\n"
+	    "                    [--user NAME] [--pam-timeout SEC] "
+	    "[--max-requests N] ...\n"
+	    "\n"
+	    "Cyrus saslauthd options:\n"
+	    "  -a pam       authentication mechanism (required; only pam)\n"
+	    "  -m DIR       run directory: socket DIR/mux, pid file "
+	    "DIR/saslauthd.pid\n"
+	    "               (default " SASLD_DEFAULT_RUN_DIR ")\n"
+	    "  -n N         PAM worker processes (default %d); 0 = a fresh\n"
+	    "               worker for every request (at most --fork-limit "
+	    "at once)\n"
+	    "  -r           use login@realm as the PAM user when the realm "
+	    "is set\n"
+	    "  -d           debug: verbose logging, stay in the foreground, "
+	    "log to stderr\n"
+	    "  -f           stay in the foreground (also --foreground)\n"
+	    "  -V           verbose logging\n"
+	    "  -c, -t SEC, -s KB\n"
+	    "               credential cache, lifetime and size: accepted "
+	    "and checked,\n"
+	    "               but NO EFFECT in this version (no cache yet)\n"
+	    "  -l           accept lock: accepted, no effect (the front "
+	    "accepts)\n"
+	    "  -O OPT       mechanism option: accepted, ignored by pam\n"
+	    "  -v           print version and mechanisms, exit\n"
+	    "  -h           this help\n"
+	    "\n"
+	    "saslauthd-ng options:\n"
+	    "  --user NAME          unprivileged user of the front process "
+	    "(default " SASLD_DEFAULT_USER ")\n"
+	    "  --pam-timeout SEC    deadline of one PAM check; past it the "
+	    "client gets NO\n"
+	    "                       and the worker is killed (default %d)\n"
+	    "  --max-requests N     recycle a worker after N checks "
+	    "(default %d)\n"
+	    "  --max-field N        longest request field in bytes "
+	    "(default %d, Cyrus 256)\n"
+	    "  --pam-service NAME   use this PAM service, not the request's\n"
+	    "  --max-connections N  simultaneous client connections "
+	    "(default %d)\n"
+	    "  --read-timeout SEC   time a client has to send its request "
+	    "(default %d)\n"
+	    "  --fork-limit N       with -n 0, workers running at once "
+	    "(default %d)\n",
+	    SASLD_DEFAULT_WORKERS, SASLD_DEFAULT_PAM_TIMEOUT,
+	    SASLD_DEFAULT_MAX_REQUESTS, SASLD_DEFAULT_MAX_FIELD,
+	    SASLD_DEFAULT_MAX_CONNS, SASLD_DEFAULT_READ_TIMEOUT,
+	    SASLD_DEFAULT_FORK_LIMIT);
+}
+
+static int
+parse_long(const char *s, long min, long max, long *ret)
+{
+	char *end = NULL;
+	long v;
+
+	errno = 0;
+	v = strtol(s, &end, 10);
+	if (errno != 0 || end == s || *end != '\0' || v < min || v > max)
+		return -1;
+	*ret = v;
+	return 0;
+}
+
+static int
+bad_number(const char *opt, const char *arg, long min, long max)
+{
+	fprintf(stderr, "saslauthd-ng: %s: invalid number '%s' (%ld..%ld)\n",
+	    opt, arg, min, max);
+	return -1;
+}
+
+static int
+valid_service(const char *s)
+{
+	size_t i;
+
+	/* A PAM service names a file in /etc/pam.d. */
+	if (s[0] == '\0' || s[0] == '.' || strlen(s) > SASLD_MAX_SERVICE)
+		return 0;
+	for (i = 0; s[i] != '\0'; i++)
+		if (strchr("abcdefghijklmnopqrstuvwxyz"
+			   "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-+@",
+			s[i]) == NULL)
+			return 0;
+	return 1;
+}
+
+static int
+set_run_dir(struct config *cfg, const char *dir)
+{
+	char cwd[PATH_MAX];
+	int n;
+
+	if (dir[0] == '\0') {
+		fprintf(stderr, "saslauthd-ng: -m: empty directory\n");
+		return -1;
+	}
+	if (dir[0] == '/')
+		n = snprintf(cfg->run_dir, sizeof(cfg->run_dir), "%s", dir);
+	else {
+		/* The daemon chdirs to /: anchor a relative -m now. */
+		if (getcwd(cwd, sizeof(cwd)) == NULL) {
+			perror("saslauthd-ng: getcwd");
+			return -1;
+		}
+		n = snprintf(
+		    cfg->run_dir, sizeof(cfg->run_dir), "%s/%s", cwd, dir);
+	}
+	if (n < 0 || (size_t)n >= sizeof(cfg->run_dir)) {
+		fprintf(stderr, "saslauthd-ng: -m: path too long\n");
+		return -1;
+	}
+	/* Trailing slashes would make "dir//mux". */
+	while (n > 1 && cfg->run_dir[n - 1] == '/')
+		cfg->run_dir[--n] = '\0';
+	return 0;
+}
+
+static int
+finish_paths(struct config *cfg)
+{
+	int n;
+
+	n = snprintf(cfg->socket_path, sizeof(cfg->socket_path), "%s/%s",
+	    cfg->run_dir, SASLD_SOCKET_NAME);
+	if (n < 0 || (size_t)n >= sizeof(cfg->socket_path)) {
+		fprintf(stderr,
+		    "saslauthd-ng: socket path %s/%s is longer than the %zu "
+		    "bytes a UNIX socket address holds\n",
+		    cfg->run_dir, SASLD_SOCKET_NAME,
+		    sizeof(cfg->socket_path) - 1);
+		return -1;
+	}
+	n = snprintf(cfg->pid_path, sizeof(cfg->pid_path), "%s/%s",
+	    cfg->run_dir, SASLD_PID_NAME);
+	if (n < 0 || (size_t)n >= sizeof(cfg->pid_path)) {
+		fprintf(stderr, "saslauthd-ng: pid file path too long\n");
+		return -1;
+	}
+	return 0;
+}
+
+static void
+defaults(struct config *cfg)
+{
+	memset(cfg, 0, sizeof(*cfg));
+	(void)snprintf(
+	    cfg->run_dir, sizeof(cfg->run_dir), "%s", SASLD_DEFAULT_RUN_DIR);
+	(void)snprintf(cfg->user, sizeof(cfg->user), "%s", SASLD_DEFAULT_USER);
+	cfg->nworkers = SASLD_DEFAULT_WORKERS;
+	cfg->fork_limit = SASLD_DEFAULT_FORK_LIMIT;
+	cfg->cache_ttl = SASLD_DEFAULT_CACHE_TTL;
+	cfg->pam_timeout_ms = SASLD_DEFAULT_PAM_TIMEOUT * 1000;
+	cfg->read_timeout_ms = SASLD_DEFAULT_READ_TIMEOUT * 1000;
+	cfg->max_requests = SASLD_DEFAULT_MAX_REQUESTS;
+	cfg->max_conns = SASLD_DEFAULT_MAX_CONNS;
+	cfg->max_field = SASLD_DEFAULT_MAX_FIELD;
+}
+
+static int
+parse_mech(const char *arg)
+{
+	int i;
+
+	if (strcasecmp(arg, "pam") == 0)
+		return 0;
+	for (i = 0; cyrus_mechs[i] != NULL; i++)
+		if (strcasecmp(arg, cyrus_mechs[i]) == 0) {
+			fprintf(stderr,
+			    "saslauthd-ng: authentication mechanism %s is not "
+			    "supported: saslauthd-ng only implements pam\n",
+			    arg);
+			return -1;
+		}
+	fprintf(stderr, "saslauthd-ng: unknown authentication mechanism: %s\n",
+	    arg);
+	return -1;
+}
+
+enum config_action
+config_parse(int argc, char *argv[], struct config *ret_cfg)
+{
+	struct config cfg;
+	int c, have_mech = 0;
+	long v;
+
+	defaults(&cfg);
+	opterr = 0;
+	optind = 1;
+	while ((c = getopt_long(argc, argv, ":a:cdfhlm:n:O:rs:t:vV", long_opts,
+		    NULL)) != -1) {
+		switch (c) {
+		case 'a':
+			if (have_mech) {
+				fprintf(stderr,
+				    "saslauthd-ng: -a given twice "
+				    "(only one mechanism, pam)\n");
+				return CONFIG_EXIT_ERR;
+			}
+			if (parse_mech(optarg) == -1)
+				return CONFIG_EXIT_ERR;
+			have_mech = 1;
+			break;
+		case 'c':
+			cfg.cache = 1;
+			break;
+		case 'd':
+			cfg.foreground = 1;
+			cfg.verbose = 1;
+			break;
+		case 'f':
+			cfg.foreground = 1;
+			break;
+		case 'h':
+			usage(stdout);
+			return CONFIG_EXIT_OK;
+		case 'l':
+		case 'O':
+			/* Accepted for Cyrus compatibility; no effect. */
+			break;
+		case 'm':
+			if (set_run_dir(&cfg, optarg) == -1)
+				return CONFIG_EXIT_ERR;
+			break;
+		case 'n':
+			if (parse_long(optarg, 0, SASLD_MAX_WORKERS, &v) ==
+			    -1) {
+				bad_number("-n", optarg, 0, SASLD_MAX_WORKERS);
+				return CONFIG_EXIT_ERR;
+			}
+			cfg.nworkers = (int)v;
+			break;
+		case 'r':
+			cfg.realm_append = 1;
+			break;
+		case 's':
+			if (parse_long(optarg, 1, 1024L * 1024, &v) == -1) {
+				bad_number("-s", optarg, 1, 1024L * 1024);
+				return CONFIG_EXIT_ERR;
+			}
+			cfg.cache_kb = v;
+			break;
+		case 't':
+			if (parse_long(optarg, 1, 365L * 86400, &v) == -1) {
+				bad_number("-t", optarg, 1, 365L * 86400);
+				return CONFIG_EXIT_ERR;
+			}
+			cfg.cache_ttl = v;
+			break;
+		case 'v':
+			fprintf(stderr,
+			    "saslauthd-ng " SASLD_VERSION "\n"
+			    "authentication mechanisms: pam\n\n");
+			return CONFIG_EXIT_OK;
+		case 'V':
+			cfg.verbose = 1;
+			break;
+		case OPT_USER:
+			if (optarg[0] == '\0' ||
+			    strlen(optarg) >= sizeof(cfg.user)) {
+				fprintf(stderr,
+				    "saslauthd-ng: --user: invalid "
+				    "user name\n");
+				return CONFIG_EXIT_ERR;
+			}
+			(void)snprintf(
+			    cfg.user, sizeof(cfg.user), "%s", optarg);
+			break;
+		case OPT_PAM_TIMEOUT:
+			if (parse_long(optarg, 1, SASLD_MAX_PAM_TIMEOUT, &v) ==
+			    -1) {
+				bad_number("--pam-timeout", optarg, 1,
+				    SASLD_MAX_PAM_TIMEOUT);
+				return CONFIG_EXIT_ERR;
+			}
+			cfg.pam_timeout_ms = (unsigned)v * 1000;
+			break;
+		case OPT_READ_TIMEOUT:
+			if (parse_long(optarg, 1, 60, &v) == -1) {
+				bad_number("--read-timeout", optarg, 1, 60);
+				return CONFIG_EXIT_ERR;
+			}
+			cfg.read_timeout_ms = (unsigned)v * 1000;
+			break;
+		case OPT_MAX_REQUESTS:
+			if (parse_long(optarg, 1, 1000000, &v) == -1) {
+				bad_number(
+				    "--max-requests", optarg, 1, 1000000);
+				return CONFIG_EXIT_ERR;
+			}
+			cfg.max_requests = (unsigned)v;
+			break;
+		case OPT_MAX_FIELD:
+			if (parse_long(optarg, SASLD_CYRUS_MAX_FIELD,
+				SASLD_MAX_FIELD_LIMIT / 2, &v) == -1) {
+				bad_number("--max-field", optarg,
+				    SASLD_CYRUS_MAX_FIELD,
+				    SASLD_MAX_FIELD_LIMIT / 2);
+				return CONFIG_EXIT_ERR;
+			}
+			cfg.max_field = (size_t)v;
+			break;
+		case OPT_MAX_CONNS:
+			if (parse_long(optarg, 1, SASLD_MAX_CONNS_LIMIT, &v) ==
+			    -1) {
+				bad_number("--max-connections", optarg, 1,
+				    SASLD_MAX_CONNS_LIMIT);
+				return CONFIG_EXIT_ERR;
+			}
+			cfg.max_conns = (unsigned)v;
+			break;
+		case OPT_FORK_LIMIT:
+			if (parse_long(optarg, 1, SASLD_MAX_WORKERS, &v) ==
+			    -1) {
+				bad_number("--fork-limit", optarg, 1,
+				    SASLD_MAX_WORKERS);
+				return CONFIG_EXIT_ERR;
+			}
+			cfg.fork_limit = (int)v;
+			break;
+		case OPT_PAM_SERVICE:
+			if (!valid_service(optarg)) {
+				fprintf(stderr,
+				    "saslauthd-ng: --pam-service: "
+				    "invalid service name\n");
+				return CONFIG_EXIT_ERR;
+			}
+			(void)snprintf(cfg.pam_service, sizeof(cfg.pam_service),
+			    "%s", optarg);
+			break;
+		case ':':
+			fprintf(stderr,
+			    "saslauthd-ng: option requires an "
+			    "argument: %s\n",
+			    argv[optind - 1]);
+			usage(stderr);
+			return CONFIG_EXIT_ERR;
+		default:
+			fprintf(stderr, "saslauthd-ng: invalid option: %s\n",
+			    argv[optind - 1]);
+			usage(stderr);
+			return CONFIG_EXIT_ERR;
+		}
+	}
+	if (optind < argc) {
+		fprintf(stderr, "saslauthd-ng: unexpected argument: %s\n",
+		    argv[optind]);
+		usage(stderr);
+		return CONFIG_EXIT_ERR;
+	}
+	if (!have_mech) {
+		fprintf(stderr,
+		    "saslauthd-ng: no authentication mechanism specified "
+		    "(use -a pam)\n");
+		usage(stderr);
+		return CONFIG_EXIT_ERR;
+	}
+	if (finish_paths(&cfg) == -1)
+		return CONFIG_EXIT_ERR;
+	*ret_cfg = cfg;
+	return CONFIG_RUN;
+}

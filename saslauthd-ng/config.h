@@ -1,0 +1,67 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * config.h - the daemon's command line (Cyrus saslauthd flags plus long
+ * options) parsed into a const struct config, read-only after start-up.
+ *
+ * SECURITY: parsed in the root parent from root's own command line; every
+ * number is range-checked and every path length-checked here, so later code
+ * never truncates silently.
+ */
+#ifndef SASLD_CONFIG_H
+#define SASLD_CONFIG_H
+
+#include <sys/un.h>
+
+#include <limits.h>
+#include <stddef.h>
+
+/* Debian's libsasl2 is built with --with-saslauthd=/var/run/saslauthd and
+ * /var/run is a symlink to /run. */
+#define SASLD_DEFAULT_RUN_DIR "/run/saslauthd"
+#define SASLD_SOCKET_NAME "mux"
+#define SASLD_PID_NAME "saslauthd.pid"
+#define SASLD_DEFAULT_USER "_saslauthd"
+#define SASLD_DEFAULT_WORKERS 5 /* Cyrus' -n default */
+#define SASLD_MAX_WORKERS 256 /* root processes; more helps no one */
+#define SASLD_DEFAULT_PAM_TIMEOUT 10 /* s; LDAP/SSSD may take seconds */
+#define SASLD_MAX_PAM_TIMEOUT 300 /* s */
+#define SASLD_DEFAULT_MAX_REQUESTS 1000 /* then a worker is recycled */
+#define SASLD_DEFAULT_READ_TIMEOUT 5 /* s; real clients send at once */
+#define SASLD_DEFAULT_MAX_CONNS 1024
+#define SASLD_MAX_CONNS_LIMIT 65536
+#define SASLD_DEFAULT_CACHE_TTL 28800 /* Cyrus -t default, 8 h */
+/* With -n 0, how many one-shot workers may run at once. */
+#define SASLD_DEFAULT_FORK_LIMIT 32
+#define SASLD_MAX_SERVICE 64 /* a PAM service is a file name */
+
+struct config {
+	char run_dir[PATH_MAX];
+	char socket_path[sizeof(((struct sockaddr_un *)0)->sun_path)];
+	char pid_path[PATH_MAX];
+	char user[64];
+	char pam_service[SASLD_MAX_SERVICE + 1]; /* "" = from request */
+	int nworkers; /* -n; 0 = one fresh worker per request */
+	int fork_limit; /* concurrent workers with -n 0 */
+	int realm_append; /* -r */
+	int foreground; /* -d or -f */
+	int verbose; /* -d or -V */
+	int cache; /* -c: accepted, not implemented yet */
+	long cache_ttl; /* -t */
+	long cache_kb; /* -s */
+	unsigned pam_timeout_ms;
+	unsigned read_timeout_ms;
+	unsigned max_requests;
+	unsigned max_conns;
+	size_t max_field;
+};
+
+enum config_action {
+	CONFIG_RUN, /* start the daemon */
+	CONFIG_EXIT_OK, /* -h or -v done */
+	CONFIG_EXIT_ERR, /* a message was printed to stderr */
+};
+
+/* Parse argv into *ret_cfg (defaults first). Prints usage/errors itself. */
+enum config_action config_parse(int argc, char *argv[], struct config *ret_cfg);
+
+#endif

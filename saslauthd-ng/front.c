@@ -1,0 +1,753 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * front.c - the front process (see front.h): accepts on every listening
+ * socket, reads each request with a deadline, decodes it with the codec,
+ * queues the check for a PAM worker (pool.c), and answers in one write,
+ * after the failure delay PAM asked for. Then it half-closes and drains
+ * for a bounded time. One request per connection, as Cyrus.
+ *
+ * SECURITY: the only process that reads client bytes. It is forked by the
+ * root parent and immediately chroots into an empty directory, drops to
+ * --user with no groups and no capabilities, and sets NO_NEW_PRIVS before
+ * its first accept(). Every resource a client can hold has a limit:
+ * connections (--max-connections), bytes (--max-field), time (read
+ * deadline, PAM deadline, drain deadline). Malformed input is answered NO
+ * and closed, never fatal. Passwords are never logged.
+ */
+#include <sys/epoll.h>
+#include <sys/queue.h>
+#include <sys/socket.h>
+#include <sys/types.h>
+
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <syslog.h>
+#include <unistd.h>
+
+#include "front.h"
+#include "ipc.h"
+#include "log.h"
+#include "pool.h"
+#include "privsep.h"
+
+#define FRONT_MAX_LISTEN 16
+#define FRONT_MAX_EVENTS 64
+#define FRONT_LOG_FIELD 128 /* sanitized user/service/realm in log lines */
+
+struct listen_src {
+	struct evsrc ev;
+};
+
+static struct loop loop;
+static const struct config *cfg;
+static struct listen_src listeners[FRONT_MAX_LISTEN];
+static int nlisteners;
+static struct evsrc parent_src;
+static struct conn_list conns = TAILQ_HEAD_INITIALIZER(conns);
+static unsigned nconns;
+static int accepting_paused, shutting_down;
+static struct timer accept_timer, shutdown_timer;
+static struct {
+	unsigned long accepted, ok, failed, tempfail, rejected, timeouts,
+	    overload, log_dropped;
+} st;
+
+static void conn_close(struct conn *c);
+
+/* Log lines go to the parent: the chroot has no /dev/log. */
+static void
+front_log_forward(int level, const char *line)
+{
+	if (ipc_send(loop.ctlfd, IPC_FRONT_LOG, (uint16_t)level, 0, line,
+		strlen(line), -1) == -1)
+		st.log_dropped++;
+}
+
+static void
+set_listening(int on)
+{
+	struct epoll_event ee;
+	int i;
+
+	for (i = 0; i < nlisteners; i++) {
+		memset(&ee, 0, sizeof(ee));
+		ee.events = on ? EPOLLIN : 0;
+		ee.data.ptr = &listeners[i].ev;
+		(void)epoll_ctl(
+		    loop.epfd, EPOLL_CTL_MOD, listeners[i].ev.fd, &ee);
+	}
+}
+
+static void
+conn_events(struct conn *c, uint32_t events)
+{
+	struct epoll_event ee;
+
+	memset(&ee, 0, sizeof(ee));
+	ee.events = events;
+	ee.data.ptr = &c->ev;
+	if (epoll_ctl(loop.epfd, EPOLL_CTL_MOD, c->ev.fd, &ee) == -1)
+		log_warn("epoll_ctl conn");
+}
+
+static struct conn *
+timer_conn(struct timer *t)
+{
+	return (struct conn *)((char *)t - offsetof(struct conn, timer));
+}
+
+static void
+conn_set_timer(struct conn *c, unsigned ms, timer_fn fn)
+{
+	if (timer_set(&loop.timers, &c->timer, timer_now() + ms, fn) == -1)
+		fatal("timer");
+}
+
+static void
+drain_timeout(struct timer *t)
+{
+	conn_close(timer_conn(t));
+}
+
+/* Send "text" as the one reply, half-close, and drain. */
+static void
+conn_reply(struct conn *c, const char *text)
+{
+	size_t n;
+	ssize_t w;
+
+	n = proto_encode_reply(c->reply, sizeof(c->reply), text);
+	if (n == 0)
+		n = proto_encode_reply(c->reply, sizeof(c->reply), "NO");
+	w = send(c->ev.fd, c->reply, n, MSG_NOSIGNAL | MSG_DONTWAIT);
+	if (w != (ssize_t)n) {
+		/* Nothing was queued before, so a short send means the
+		 * client is gone. */
+		conn_close(c);
+		return;
+	}
+	(void)shutdown(c->ev.fd, SHUT_WR);
+	c->state = CONN_DRAIN;
+	c->drained = 0;
+	conn_events(c, EPOLLIN);
+	conn_set_timer(c, SASLD_DRAIN_MS, drain_timeout);
+}
+
+static void
+conn_close(struct conn *c)
+{
+	timer_cancel(&loop.timers, &c->timer);
+	pool_cancel(c);
+	(void)epoll_ctl(loop.epfd, EPOLL_CTL_DEL, c->ev.fd, NULL);
+	(void)close(c->ev.fd);
+	TAILQ_REMOVE(&conns, c, link);
+	nconns--;
+	explicit_bzero(c->buf, c->cap);
+	free(c);
+	if (accepting_paused && !shutting_down && nconns < cfg->max_conns) {
+		accepting_paused = 0;
+		set_listening(1);
+	}
+	if (shutting_down && nconns == 0)
+		timer_set(&loop.timers, &shutdown_timer, 0, shutdown_timer.fn);
+}
+
+static const char *
+field_str(const struct conn *c, enum proto_field f, char *dst, size_t dstsz)
+{
+	return log_sanitize(
+	    dst, dstsz, (const char *)c->req.f[f].ptr, c->req.f[f].len);
+}
+
+/* The Cyrus failure line fail2ban and log watchers know. */
+static void
+log_outcome(const struct conn *c, const char *reason, int ok)
+{
+	char user[FRONT_LOG_FIELD], realm[FRONT_LOG_FIELD];
+	char svc[FRONT_LOG_FIELD], remote[SASLD_MAX_RHOST + 16];
+	char login[2 * FRONT_LOG_FIELD + 2];
+
+	field_str(c, PROTO_LOGIN, user, sizeof(user));
+	field_str(c, PROTO_REALM, realm, sizeof(realm));
+	if (cfg->pam_service[0] != '\0')
+		(void)snprintf(svc, sizeof(svc), "%s", cfg->pam_service);
+	else
+		field_str(c, PROTO_SERVICE, svc, sizeof(svc));
+	if (cfg->realm_append && c->req.f[PROTO_REALM].len > 0)
+		(void)snprintf(login, sizeof(login), "%s@%s", user, realm);
+	else
+		(void)snprintf(login, sizeof(login), "%s", user);
+	remote[0] = '\0';
+	if (c->rhost[0] != '\0')
+		(void)snprintf(
+		    remote, sizeof(remote), " [remote=%s]", c->rhost);
+	if (ok)
+		log_debug("auth success: [user=%s] [service=%s] [realm=%s]%s "
+			  "[mech=pam] (%llu ms, peer uid %ld)",
+		    login, svc, realm, remote,
+		    (unsigned long long)(timer_now() - c->t_start),
+		    (long)c->peer_uid);
+	else
+		log_info("auth failure: [user=%s] [service=%s] [realm=%s]%s "
+			 "[mech=pam] [reason=%s]",
+		    login, svc, realm, remote, reason);
+}
+
+/* Reject a request that never reached PAM. */
+static void
+conn_reject(struct conn *c, const char *reason, int decoded)
+{
+	char text[SASLD_MAX_REPLY];
+
+	st.rejected++;
+	if (decoded)
+		log_outcome(c, reason, 0);
+	else
+		log_info("bad request from peer uid %ld pid %ld: %s",
+		    (long)c->peer_uid, (long)c->peer_pid, reason);
+	(void)snprintf(text, sizeof(text), "NO %s", reason);
+	explicit_bzero(c->buf, c->cap);
+	conn_reply(c, text);
+}
+
+static void
+read_timeout(struct timer *t)
+{
+	struct conn *c = timer_conn(t);
+
+	st.timeouts++;
+	conn_reject(c,
+	    c->len == 0 ? "timeout waiting for request"
+			: "timeout reading request",
+	    0);
+}
+
+static void
+queue_timeout(struct timer *t)
+{
+	struct conn *c = timer_conn(t);
+
+	st.timeouts++;
+	st.overload++;
+	pool_cancel(c);
+	log_warnx("no PAM worker free within %u ms", cfg->pam_timeout_ms);
+	log_outcome(c, "server busy", 0);
+	explicit_bzero(c->buf, c->cap);
+	conn_reply(c, "NO server busy");
+}
+
+static int
+valid_service(const struct proto_field_ref *f)
+{
+	size_t i;
+	uint8_t ch;
+
+	/* The service names a file in /etc/pam.d: no paths, no dot
+	 * files. Empty is passed on as Cyrus does (PAM then fails). */
+	if (f->len == 0)
+		return 1;
+	if (f->len > SASLD_MAX_SERVICE || f->ptr[0] == '.')
+		return 0;
+	for (i = 0; i < f->len; i++) {
+		ch = f->ptr[i];
+		if (!((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
+			(ch >= '0' && ch <= '9') || ch == '.' || ch == '_' ||
+			ch == '-' || ch == '+' || ch == '@'))
+			return 0;
+	}
+	return 1;
+}
+
+/* A whole request is in c->buf: check it and queue the PAM check. */
+static void
+conn_request(struct conn *c)
+{
+	enum proto_status ps;
+	size_t loginlen;
+
+	ps = proto_decode_request(c->buf, c->len, cfg->max_field, &c->req);
+	if (ps != PROTO_COMPLETE) {
+		/* Empty login/password: Cyrus' texts, logged like any
+		 * failure; the fields are complete, so log them. */
+		conn_reject(c, proto_status_reason(ps), 0);
+		return;
+	}
+	if (c->req.nfields == 5 && c->req.f[PROTO_ADDR].len > 0 &&
+	    proto_addr_host(
+		&c->req.f[PROTO_ADDR], c->rhost, sizeof(c->rhost)) == -1) {
+		log_debug("ignoring malformed client address");
+		c->rhost[0] = '\0';
+	}
+	if (cfg->pam_service[0] == '\0' &&
+	    !valid_service(&c->req.f[PROTO_SERVICE])) {
+		conn_reject(c, "invalid service name", 1);
+		return;
+	}
+	loginlen = c->req.f[PROTO_LOGIN].len;
+	if (cfg->realm_append && c->req.f[PROTO_REALM].len > 0)
+		loginlen += 1 + c->req.f[PROTO_REALM].len;
+	if (loginlen > IPC_MAX_STR) {
+		conn_reject(c, "login too long", 1);
+		return;
+	}
+	conn_events(c, 0); /* only HUP/ERR until the answer */
+	conn_set_timer(c, cfg->pam_timeout_ms, queue_timeout);
+	pool_submit(c);
+}
+
+size_t
+front_encode_auth(struct conn *c, uint8_t *out, size_t outsz)
+{
+	struct ipc_auth_req r;
+	uint8_t login[IPC_MAX_STR];
+	const struct proto_field_ref *lf = &c->req.f[PROTO_LOGIN];
+	const struct proto_field_ref *rf = &c->req.f[PROTO_REALM];
+	size_t n, ll = lf->len;
+
+	memcpy(login, lf->ptr, lf->len);
+	if (cfg->realm_append && rf->len > 0) {
+		/* Cyrus -r: login@realm whenever the realm is non-empty. */
+		login[ll++] = '@';
+		memcpy(login + ll, rf->ptr, rf->len);
+		ll += rf->len;
+	}
+	r.login.ptr = login;
+	r.login.len = ll;
+	r.password.ptr = c->req.f[PROTO_PASSWORD].ptr;
+	r.password.len = c->req.f[PROTO_PASSWORD].len;
+	if (cfg->pam_service[0] != '\0') {
+		r.service.ptr = (const uint8_t *)cfg->pam_service;
+		r.service.len = strlen(cfg->pam_service);
+	} else {
+		r.service.ptr = c->req.f[PROTO_SERVICE].ptr;
+		r.service.len = c->req.f[PROTO_SERVICE].len;
+	}
+	r.realm.ptr = rf->ptr;
+	r.realm.len = rf->len;
+	r.rhost.ptr = (const uint8_t *)c->rhost;
+	r.rhost.len = strlen(c->rhost);
+	n = ipc_encode_auth(out, outsz, &r);
+	/* The worker owns the password now. */
+	explicit_bzero(
+	    (void *)c->req.f[PROTO_PASSWORD].ptr, c->req.f[PROTO_PASSWORD].len);
+	return n;
+}
+
+static void
+delay_done(struct timer *t)
+{
+	struct conn *c = timer_conn(t);
+
+	conn_reply(c, (const char *)c->reply);
+}
+
+void
+front_auth_done(
+    struct conn *c, const struct ipc_auth_res *res, const char *text)
+{
+	const char *reason = NULL;
+	char reply[SASLD_MAX_REPLY];
+	unsigned delay_ms;
+
+	timer_cancel(&loop.timers, &c->timer);
+	if (text != NULL) {
+		reason = text;
+		st.tempfail++;
+	} else {
+		switch (res->result) {
+		case AUTH_OK:
+			st.ok++;
+			log_outcome(c, NULL, 1);
+			conn_reply(c, "OK");
+			return;
+		case AUTH_FAIL:
+			reason = "PAM auth error";
+			break;
+		case AUTH_FAIL_ACCT:
+			reason = "PAM acct error";
+			break;
+		case AUTH_FAIL_START:
+			reason = "PAM start error";
+			break;
+		case AUTH_TEMPFAIL:
+		case AUTH_RESULT_MAX:
+			reason = "PAM temporary failure";
+			break;
+		}
+		if (res->result == AUTH_TEMPFAIL)
+			st.tempfail++;
+		else
+			st.failed++;
+	}
+	log_outcome(c, reason, 0);
+	if (res->reason[0] != '\0')
+		log_debug("PAM said: %s", res->reason);
+	(void)snprintf(reply, sizeof(reply), "NO %s", reason);
+	delay_ms = res->delay_us / 1000;
+	if (delay_ms > SASLD_MAX_FAIL_DELAY_MS)
+		delay_ms = SASLD_MAX_FAIL_DELAY_MS;
+	if (delay_ms == 0 || text != NULL) {
+		conn_reply(c, reply);
+		return;
+	}
+	/* PAM asked for a failure delay: hold the reply, not a worker. */
+	(void)snprintf((char *)c->reply, sizeof(c->reply), "%s", reply);
+	c->state = CONN_DELAY;
+	conn_set_timer(c, delay_ms, delay_done);
+}
+
+static void
+conn_read(struct conn *c)
+{
+	ssize_t n;
+	int eof = 0;
+
+	for (;;) {
+		if (c->len == c->cap) {
+			/* More than the largest valid request. */
+			conn_reject(c, "request too long", 0);
+			return;
+		}
+		n = read(c->ev.fd, c->buf + c->len, c->cap - c->len);
+		if (n > 0) {
+			c->len += (size_t)n;
+			continue;
+		}
+		if (n == 0) {
+			eof = 1;
+			break;
+		}
+		if (errno == EINTR)
+			continue;
+		if (errno == EAGAIN)
+			break;
+		conn_close(c);
+		return;
+	}
+	/* Everything the client had sent is in: decide now, never wait
+	 * for a fifth field (proto_saslauthd.h). */
+	switch (proto_decode_request(c->buf, c->len, cfg->max_field, &c->req)) {
+	case PROTO_INCOMPLETE:
+		if (eof) {
+			if (c->len == 0)
+				conn_close(c); /* connected and left */
+			else
+				conn_reject(c, "truncated request", 0);
+		}
+		return;
+	case PROTO_ERR_EMPTY_LOGIN:
+	case PROTO_ERR_EMPTY_PASSWORD:
+	case PROTO_COMPLETE:
+		timer_cancel(&loop.timers, &c->timer);
+		conn_request(c);
+		return;
+	default:
+		conn_reject(c,
+		    proto_status_reason(proto_decode_request(
+			c->buf, c->len, cfg->max_field, &c->req)),
+		    0);
+		return;
+	}
+}
+
+static void
+conn_drain(struct conn *c)
+{
+	uint8_t junk[512];
+	ssize_t n;
+
+	for (;;) {
+		n = read(c->ev.fd, junk, sizeof(junk));
+		if (n > 0) {
+			c->drained += (size_t)n;
+			if (c->drained > SASLD_DRAIN_MAX) {
+				conn_close(c);
+				return;
+			}
+			continue;
+		}
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n == -1 && errno == EAGAIN)
+			return;
+		conn_close(c);
+		return;
+	}
+}
+
+static void
+conn_event(struct conn *c, uint32_t events)
+{
+	switch (c->state) {
+	case CONN_READ:
+		conn_read(c);
+		break;
+	case CONN_DRAIN:
+		conn_drain(c);
+		break;
+	case CONN_QUEUED:
+	case CONN_PAM:
+	case CONN_DELAY:
+		/* Only HUP/ERR are enabled: the client is gone. */
+		if (events & (EPOLLHUP | EPOLLERR)) {
+			log_debug("client left before its answer");
+			conn_close(c);
+		}
+		break;
+	}
+}
+
+static void
+accept_resume(struct timer *t)
+{
+	(void)t;
+	if (!shutting_down && nconns < cfg->max_conns) {
+		accepting_paused = 0;
+		set_listening(1);
+	}
+}
+
+static void
+do_accept(struct evsrc *ev)
+{
+	struct epoll_event ee;
+	struct ucred cred;
+	socklen_t cl;
+	struct conn *c;
+	size_t cap;
+	int fd;
+
+	while (nconns < cfg->max_conns) {
+		fd = accept4(ev->fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+		if (fd == -1) {
+			if (errno == EINTR || errno == ECONNABORTED)
+				continue;
+			if (errno == EMFILE || errno == ENFILE ||
+			    errno == ENOBUFS || errno == ENOMEM) {
+				log_warn("accept: pausing %d ms",
+				    SASLD_ACCEPT_PAUSE_MS);
+				accepting_paused = 1;
+				set_listening(0);
+				if (timer_set(&loop.timers, &accept_timer,
+					timer_now() + SASLD_ACCEPT_PAUSE_MS,
+					accept_resume) == -1)
+					fatal("timer");
+			} else if (errno != EAGAIN)
+				log_warn("accept");
+			return;
+		}
+		/* The largest valid request plus one byte, to see excess. */
+		cap = PROTO_NFIELDS * (2 + cfg->max_field) + 1;
+		if ((c = calloc(1, sizeof(*c) + cap)) == NULL) {
+			log_warn("calloc");
+			(void)close(fd);
+			return;
+		}
+		c->ev.kind = EV_CONN;
+		c->ev.fd = fd;
+		c->cap = cap;
+		c->state = CONN_READ;
+		c->t_start = timer_now();
+		c->peer_uid = (uid_t)-1;
+		cl = sizeof(cred);
+		if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &cl) == 0) {
+			c->peer_uid = cred.uid;
+			c->peer_pid = cred.pid;
+		}
+		memset(&ee, 0, sizeof(ee));
+		ee.events = EPOLLIN;
+		ee.data.ptr = &c->ev;
+		if (epoll_ctl(loop.epfd, EPOLL_CTL_ADD, fd, &ee) == -1) {
+			log_warn("epoll_ctl");
+			(void)close(fd);
+			free(c);
+			return;
+		}
+		TAILQ_INSERT_TAIL(&conns, c, link);
+		nconns++;
+		st.accepted++;
+		conn_set_timer(c, cfg->read_timeout_ms, read_timeout);
+	}
+	if (!accepting_paused) {
+		st.overload++;
+		log_warnx("%u connections open (--max-connections): not "
+			  "accepting until one closes",
+		    nconns);
+		accepting_paused = 1;
+		set_listening(0);
+	}
+}
+
+static void
+front_stats(void)
+{
+	log_info("front: %u connections open, %lu accepted, %lu OK, %lu "
+		 "failed, %lu temporary failures, %lu rejected, %lu timeouts, "
+		 "%lu overloads, %lu log lines dropped",
+	    nconns, st.accepted, st.ok, st.failed, st.tempfail, st.rejected,
+	    st.timeouts, st.overload, st.log_dropped);
+	pool_stats();
+}
+
+static void
+shutdown_now(struct timer *t)
+{
+	(void)t;
+	if (nconns > 0)
+		log_warnx("exiting with %u connections still open", nconns);
+	pool_shutdown();
+	_exit(0);
+}
+
+static void
+begin_shutdown(void)
+{
+	int i;
+
+	if (shutting_down)
+		return;
+	shutting_down = 1;
+	for (i = 0; i < nlisteners; i++) {
+		(void)epoll_ctl(
+		    loop.epfd, EPOLL_CTL_DEL, listeners[i].ev.fd, NULL);
+		(void)close(listeners[i].ev.fd);
+	}
+	nlisteners = 0;
+	shutdown_timer.fn = shutdown_now;
+	/* In-flight requests finish, within their own deadlines. */
+	if (timer_set(&loop.timers, &shutdown_timer,
+		nconns == 0 ? 0
+			    : timer_now() + cfg->read_timeout_ms +
+			2 * cfg->pam_timeout_ms + SASLD_MAX_FAIL_DELAY_MS +
+			SASLD_DRAIN_MS,
+		shutdown_now) == -1)
+		fatal("timer");
+}
+
+static const enum ipc_type parent_allow[] = {IPC_PARENT_WORKER,
+    IPC_PARENT_SHUTDOWN, IPC_PARENT_RECYCLE, IPC_PARENT_STATS};
+
+static void
+parent_event(void)
+{
+	uint8_t buf[IPC_MAX_FRAME];
+	struct ipc_worker w;
+	struct ipc_msg m;
+	int r;
+
+	r = ipc_recv(loop.ctlfd, buf, sizeof(buf), &m);
+	if (r == -1 && (errno == EAGAIN || errno == EINTR))
+		return;
+	if (r == 0)
+		_exit(0); /* the parent is gone: so are we */
+	if (r == -1)
+		fatal("front: parent channel");
+	if (!ipc_allowed(m.type, parent_allow,
+		sizeof(parent_allow) / sizeof(parent_allow[0])))
+		fatalx("front: parent sent %s", ipc_type_name(m.type));
+	switch (m.type) {
+	case IPC_PARENT_WORKER:
+		if (m.fd == -1 ||
+		    ipc_decode_worker(m.body, m.bodylen, &w) == -1)
+			fatalx("front: malformed worker frame");
+		if (shutting_down)
+			(void)close(m.fd);
+		else
+			pool_add(&w, m.fd);
+		return;
+	case IPC_PARENT_SHUTDOWN:
+		log_debug("front: shutting down");
+		begin_shutdown();
+		break;
+	case IPC_PARENT_RECYCLE:
+		pool_recycle();
+		break;
+	case IPC_PARENT_STATS:
+		front_stats();
+		break;
+	default:
+		break;
+	}
+	if (m.fd != -1)
+		(void)close(m.fd);
+}
+
+void
+front_main(const struct config *c, int ctlfd, const int *listen_fds,
+    int nlisten, uid_t uid, gid_t gid, const char *chroot_dir)
+{
+	struct epoll_event ee, evs[FRONT_MAX_EVENTS];
+	struct evsrc *ev;
+	int i, n;
+
+	cfg = c;
+	if (nlisten > FRONT_MAX_LISTEN)
+		fatalx("front: too many listeners");
+	/* The parent orchestrates; a terminal's ^C is not for us. */
+	(void)signal(SIGINT, SIG_IGN);
+	(void)signal(SIGHUP, SIG_IGN);
+	(void)signal(SIGTERM, SIG_IGN);
+	(void)signal(SIGUSR1, SIG_IGN);
+	(void)signal(SIGPIPE, SIG_IGN);
+	loop.cfg = c;
+	loop.ctlfd = ctlfd;
+	if ((loop.epfd = epoll_create1(EPOLL_CLOEXEC)) == -1)
+		fatal("epoll_create1");
+	closelog();
+	privsep_drop(chroot_dir, uid, gid);
+	log_set_forward(front_log_forward);
+	pool_init(&loop);
+
+	parent_src.kind = EV_PARENT;
+	parent_src.fd = ctlfd;
+	memset(&ee, 0, sizeof(ee));
+	ee.events = EPOLLIN;
+	ee.data.ptr = &parent_src;
+	if (epoll_ctl(loop.epfd, EPOLL_CTL_ADD, ctlfd, &ee) == -1)
+		fatal("epoll_ctl parent");
+	for (i = 0; i < nlisten; i++) {
+		listeners[i].ev.kind = EV_LISTEN;
+		listeners[i].ev.fd = listen_fds[i];
+		ee.events = EPOLLIN;
+		ee.data.ptr = &listeners[i].ev;
+		if (epoll_ctl(loop.epfd, EPOLL_CTL_ADD, listen_fds[i], &ee) ==
+		    -1)
+			fatal("epoll_ctl listener");
+	}
+	nlisteners = nlisten;
+	if (ipc_send(ctlfd, IPC_FRONT_READY, 0, 0, NULL, 0, -1) == -1)
+		fatal("front: ready");
+	log_debug("front: serving as uid %ld in an empty chroot", (long)uid);
+
+	for (;;) {
+		n = epoll_wait(loop.epfd, evs, FRONT_MAX_EVENTS,
+		    timer_timeout(&loop.timers, timer_now()));
+		if (n == -1) {
+			if (errno == EINTR)
+				continue;
+			fatal("epoll_wait");
+		}
+		for (i = 0; i < n; i++) {
+			ev = evs[i].data.ptr;
+			switch (ev->kind) {
+			case EV_LISTEN:
+				if (!shutting_down)
+					do_accept(ev);
+				break;
+			case EV_CONN:
+				conn_event((struct conn *)ev, evs[i].events);
+				break;
+			case EV_WORKER:
+				pool_event(ev, evs[i].events);
+				break;
+			case EV_PARENT:
+				parent_event();
+				break;
+			}
+		}
+		timer_run(&loop.timers, timer_now());
+	}
+}

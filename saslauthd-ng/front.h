@@ -1,0 +1,106 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * front.h - the front process: the only one that touches client sockets.
+ * Single threaded, non-blocking, epoll; unprivileged and chrooted. It
+ * decodes requests (proto_saslauthd.c), hands checks to PAM workers
+ * (pool.c) and answers, with a deadline on every state.
+ *
+ * SECURITY: everything a client sends arrives here, in a process that has
+ * no uid 0, no capabilities, no filesystem and no libpam. Passwords live in
+ * a connection's buffer only until the check is handed to a worker, and
+ * are wiped then or when the connection dies.
+ */
+#ifndef SASLD_FRONT_H
+#define SASLD_FRONT_H
+
+#include <sys/queue.h>
+#include <sys/types.h>
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "config.h"
+#include "ipc.h"
+#include "proto_saslauthd.h"
+#include "timer.h"
+
+/* glibc's sys/queue.h predates the _SAFE iterators. */
+#ifndef TAILQ_FOREACH_SAFE
+#define TAILQ_FOREACH_SAFE(var, head, field, tvar)                             \
+	for ((var) = TAILQ_FIRST((head));                                      \
+	     (var) && ((tvar) = TAILQ_NEXT((var), field), 1); (var) = (tvar))
+#endif
+
+#define SASLD_DRAIN_MS 1000 /* after the reply, wait this for EOF */
+#define SASLD_DRAIN_MAX 4096 /* and discard at most this many bytes */
+#define SASLD_MAX_FAIL_DELAY_MS 5000 /* cap on PAM's requested delay */
+#define SASLD_ACCEPT_PAUSE_MS 100 /* back off when out of descriptors */
+#define SASLD_MAX_RHOST 64 /* an IPv6 address with zone fits */
+
+enum ev_kind { EV_LISTEN, EV_CONN, EV_WORKER, EV_PARENT };
+
+/* First member of everything registered with epoll. */
+struct evsrc {
+	enum ev_kind kind;
+	int fd;
+};
+
+/* What the event loop shares with pool.c. */
+struct loop {
+	int epfd;
+	int ctlfd; /* to the parent */
+	struct timer_heap timers;
+	const struct config *cfg;
+};
+
+enum conn_state {
+	CONN_READ, /* reading the request */
+	CONN_QUEUED, /* waiting for an idle worker */
+	CONN_PAM, /* a worker is checking */
+	CONN_DELAY, /* failure delay before the reply */
+	CONN_DRAIN, /* replied and half-closed; waiting for EOF */
+};
+
+struct worker;
+
+struct conn {
+	struct evsrc ev;
+	enum conn_state state;
+	struct timer timer;
+	TAILQ_ENTRY(conn) link; /* front's list, or pool's wait queue */
+	struct worker *worker;
+	uint32_t reqid;
+	uint64_t t_start;
+	uid_t peer_uid;
+	pid_t peer_pid;
+	struct proto_request req; /* points into buf */
+	char rhost[SASLD_MAX_RHOST];
+	size_t drained;
+	size_t replylen;
+	uint8_t reply[SASLD_MAX_REPLY + 2];
+	size_t len, cap;
+	uint8_t buf[]; /* the request, password included */
+};
+
+TAILQ_HEAD(conn_list, conn);
+
+/* Run the front; never returns. listen_fds are open listening sockets. */
+void front_main(const struct config *cfg, int ctlfd, const int *listen_fds,
+    int nlisten, uid_t uid, gid_t gid, const char *chroot_dir)
+    __attribute__((noreturn));
+
+/*
+ * Called by pool.c when c's check can go to a worker: build the
+ * IPC_FRONT_AUTH body into out and wipe the password from c. Returns the
+ * body length, or 0 when it does not fit (then the check is answered NO).
+ */
+size_t front_encode_auth(struct conn *c, uint8_t *out, size_t outsz);
+
+/*
+ * Called by pool.c with a worker's answer for c. When text is non-NULL the
+ * check did not complete (timeout, worker died) and text is the NO reason.
+ */
+void front_auth_done(
+    struct conn *c, const struct ipc_auth_res *res, const char *text);
+
+#endif

@@ -1,0 +1,376 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * pool.c - the front's side of the PAM worker pool (see pool.h): dispatch
+ * to idle workers, a FIFO of waiting checks, a deadline per running check,
+ * and asking the parent to kill a worker past it (the front cannot: the
+ * workers run as root).
+ *
+ * SECURITY: runs in the unprivileged front. Frames from workers are
+ * checked against an allow-list; a worker that breaks the protocol is cut
+ * off and killed. Auth frames carry the password and are wiped after send.
+ */
+#include <sys/epoll.h>
+#include <sys/queue.h>
+#include <sys/socket.h>
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "ipc.h"
+#include "log.h"
+#include "pool.h"
+
+enum worker_state {
+	W_STARTING, /* waiting for its HELLO */
+	W_IDLE,
+	W_BUSY,
+};
+
+struct worker {
+	struct evsrc ev;
+	enum worker_state state;
+	int retiring; /* close once idle (HUP, or it said IPC_F_LAST) */
+	uint32_t id;
+	pid_t pid;
+	struct conn *conn; /* NULL when idle, or when the client left */
+	uint32_t reqid;
+	struct timer timer;
+	uint64_t t_dispatch;
+	TAILQ_ENTRY(worker) link;
+};
+
+TAILQ_HEAD(worker_list, worker);
+
+static struct loop *lp;
+static struct worker_list workers = TAILQ_HEAD_INITIALIZER(workers);
+static struct conn_list waitq = TAILQ_HEAD_INITIALIZER(waitq);
+static unsigned nwaiting, nbusy, nworkers, spawns_pending;
+static struct {
+	unsigned long dispatched, timeouts, deaths, protocol_errors;
+} st;
+
+static const enum ipc_type worker_allow[] = {
+    IPC_WORKER_HELLO, IPC_WORKER_RESULT};
+
+static void pool_kick(void);
+
+void
+pool_init(struct loop *l)
+{
+	lp = l;
+}
+
+static void
+worker_free(struct worker *w, int kill_it)
+{
+	uint8_t body[8];
+	size_t n;
+
+	if (kill_it) {
+		n = ipc_encode_u32(body, sizeof(body), w->id);
+		if (ipc_send(lp->ctlfd, IPC_FRONT_KILL, 0, 0, body, n, -1) ==
+		    -1)
+			log_warn("cannot ask the parent to kill worker %ld",
+			    (long)w->pid);
+	}
+	timer_cancel(&lp->timers, &w->timer);
+	(void)epoll_ctl(lp->epfd, EPOLL_CTL_DEL, w->ev.fd, NULL);
+	(void)close(w->ev.fd);
+	if (w->state == W_BUSY)
+		nbusy--;
+	TAILQ_REMOVE(&workers, w, link);
+	nworkers--;
+	free(w);
+}
+
+/*
+ * The check on w did not complete: answer its client, drop the worker.
+ * Callers outside pool_kick() kick the queue afterwards; pool_kick() itself
+ * must not recurse while it walks the worker list.
+ */
+static void
+worker_fail(struct worker *w, const char *text, int kill_it)
+{
+	struct conn *c = w->conn;
+	struct ipc_auth_res res;
+
+	w->conn = NULL;
+	worker_free(w, kill_it);
+	if (c != NULL) {
+		memset(&res, 0, sizeof(res));
+		res.result = AUTH_TEMPFAIL;
+		c->worker = NULL;
+		front_auth_done(c, &res, text);
+	}
+}
+
+static void
+worker_deadline(struct timer *t)
+{
+	struct worker *w =
+	    (struct worker *)((char *)t - offsetof(struct worker, timer));
+
+	st.timeouts++;
+	log_warnx("PAM worker %ld: no answer within %u ms, killing it",
+	    (long)w->pid, lp->cfg->pam_timeout_ms);
+	worker_fail(w, "PAM timeout", 1);
+	pool_kick();
+}
+
+static void
+dispatch(struct worker *w, struct conn *c)
+{
+	static uint32_t next_reqid;
+	uint8_t body[IPC_MAX_FRAME];
+	size_t n;
+	int r;
+
+	n = front_encode_auth(c, body, sizeof(body));
+	if (n == 0) {
+		struct ipc_auth_res res;
+
+		explicit_bzero(body, sizeof(body));
+		memset(&res, 0, sizeof(res));
+		res.result = AUTH_FAIL;
+		front_auth_done(c, &res, "request too long");
+		return;
+	}
+	c->reqid = ++next_reqid;
+	r = ipc_send(w->ev.fd, IPC_FRONT_AUTH, 0, c->reqid, body, n, -1);
+	explicit_bzero(body, n);
+	if (r == -1) {
+		/* The password is gone from c; the check cannot be retried. */
+		log_warn("send to PAM worker %ld", (long)w->pid);
+		w->conn = c;
+		c->worker = w;
+		c->state = CONN_PAM;
+		w->state = W_BUSY;
+		nbusy++;
+		worker_fail(w, "PAM worker unavailable", 1);
+		return;
+	}
+	st.dispatched++;
+	w->state = W_BUSY;
+	nbusy++;
+	w->conn = c;
+	w->reqid = c->reqid;
+	w->t_dispatch = timer_now();
+	c->worker = w;
+	c->state = CONN_PAM;
+	if (timer_set(&lp->timers, &w->timer,
+		w->t_dispatch + lp->cfg->pam_timeout_ms, worker_deadline) == -1)
+		fatal("timer");
+}
+
+/* Match waiting checks with idle workers; ask for workers with -n 0. */
+static void
+pool_kick(void)
+{
+	struct worker *w, *tw;
+	struct conn *c;
+	unsigned idle = 0, starting = 0, want;
+
+	TAILQ_FOREACH_SAFE(w, &workers, link, tw) {
+		if (w->state == W_STARTING) {
+			starting++;
+			continue;
+		}
+		if (w->state != W_IDLE)
+			continue;
+		if (w->retiring) {
+			worker_free(w, 0);
+			continue;
+		}
+		if ((c = TAILQ_FIRST(&waitq)) == NULL) {
+			idle++;
+			continue;
+		}
+		TAILQ_REMOVE(&waitq, c, link);
+		nwaiting--;
+		timer_cancel(&lp->timers, &c->timer);
+		dispatch(w, c);
+	}
+	if (lp->cfg->nworkers != 0 || nwaiting <= idle + starting)
+		return;
+	/* -n 0: one fresh worker per waiting check, within the limit. */
+	want = nwaiting - idle - starting;
+	while (want > 0 && spawns_pending < want &&
+	    nworkers + spawns_pending < (unsigned)lp->cfg->fork_limit) {
+		if (ipc_send(lp->ctlfd, IPC_FRONT_SPAWN, 0, 0, NULL, 0, -1) ==
+		    -1) {
+			log_warn("cannot ask the parent for a worker");
+			break;
+		}
+		spawns_pending++;
+	}
+}
+
+void
+pool_add(const struct ipc_worker *iw, int fd)
+{
+	struct worker *w;
+	struct epoll_event ee;
+
+	if (spawns_pending > 0)
+		spawns_pending--;
+	if ((w = calloc(1, sizeof(*w))) == NULL) {
+		log_warn("calloc");
+		(void)close(fd);
+		return;
+	}
+	w->ev.kind = EV_WORKER;
+	w->ev.fd = fd;
+	w->id = iw->id;
+	w->pid = iw->pid;
+	w->state = W_STARTING;
+	memset(&ee, 0, sizeof(ee));
+	ee.events = EPOLLIN;
+	ee.data.ptr = &w->ev;
+	if (epoll_ctl(lp->epfd, EPOLL_CTL_ADD, fd, &ee) == -1)
+		fatal("epoll_ctl worker");
+	TAILQ_INSERT_TAIL(&workers, w, link);
+	nworkers++;
+	log_debug("PAM worker %ld (id %u) attached", (long)w->pid, w->id);
+}
+
+static void
+worker_result(struct worker *w, const struct ipc_msg *m)
+{
+	struct ipc_auth_res res;
+	struct conn *c;
+
+	if (w->state != W_BUSY || m->id != w->reqid ||
+	    ipc_decode_result(m->body, m->bodylen, &res) == -1) {
+		st.protocol_errors++;
+		log_warnx("PAM worker %ld: unexpected or malformed result",
+		    (long)w->pid);
+		worker_fail(w, "PAM worker error", 1);
+		pool_kick();
+		return;
+	}
+	timer_cancel(&lp->timers, &w->timer);
+	c = w->conn;
+	w->conn = NULL;
+	w->state = W_IDLE;
+	nbusy--;
+	if (m->flags & IPC_F_LAST)
+		w->retiring = 1;
+	if (c != NULL) {
+		c->worker = NULL;
+		front_auth_done(c, &res, NULL);
+	}
+	pool_kick();
+}
+
+void
+pool_event(struct evsrc *ev, uint32_t events)
+{
+	struct worker *w = (struct worker *)ev;
+	uint8_t buf[IPC_MAX_FRAME];
+	struct ipc_msg m;
+	uint32_t version = 0;
+	int r;
+
+	r = ipc_recv(ev->fd, buf, sizeof(buf), &m);
+	if (r == -1 && (errno == EAGAIN || errno == EINTR))
+		return;
+	if (r <= 0) {
+		/* EOF or error: the worker exited (recycled, crashed or
+		 * killed); the parent reaps and replaces it. */
+		if (w->state == W_BUSY) {
+			st.deaths++;
+			log_warnx(
+			    "PAM worker %ld died during a check", (long)w->pid);
+		}
+		worker_fail(w, "PAM worker died", 0);
+		pool_kick();
+		return;
+	}
+	if (m.fd != -1)
+		(void)close(m.fd);
+	if (!ipc_allowed(m.type, worker_allow,
+		sizeof(worker_allow) / sizeof(worker_allow[0]))) {
+		st.protocol_errors++;
+		log_warnx("PAM worker %ld sent %s, not allowed", (long)w->pid,
+		    ipc_type_name(m.type));
+		worker_fail(w, "PAM worker error", 1);
+		pool_kick();
+		return;
+	}
+	if (m.type == IPC_WORKER_HELLO) {
+		if (w->state != W_STARTING ||
+		    ipc_decode_u32(m.body, m.bodylen, &version) == -1 ||
+		    version != IPC_VERSION) {
+			log_warnx("PAM worker %ld: bad hello (version %u, "
+				  "want %u)",
+			    (long)w->pid, version, IPC_VERSION);
+			worker_fail(w, "PAM worker error", 1);
+			return;
+		}
+		w->state = W_IDLE;
+		pool_kick();
+		return;
+	}
+	worker_result(w, &m);
+}
+
+void
+pool_submit(struct conn *c)
+{
+	c->state = CONN_QUEUED;
+	TAILQ_INSERT_TAIL(&waitq, c, link);
+	nwaiting++;
+	pool_kick();
+}
+
+void
+pool_cancel(struct conn *c)
+{
+	if (c->state == CONN_QUEUED) {
+		TAILQ_REMOVE(&waitq, c, link);
+		nwaiting--;
+	} else if (c->worker != NULL) {
+		/* Let the check finish; its answer goes nowhere. */
+		c->worker->conn = NULL;
+		c->worker = NULL;
+	}
+}
+
+void
+pool_recycle(void)
+{
+	struct worker *w, *tw;
+
+	TAILQ_FOREACH_SAFE(w, &workers, link, tw) {
+		w->retiring = 1;
+		if (w->state != W_BUSY)
+			worker_free(w, 0);
+	}
+	log_info("recycling PAM workers");
+}
+
+unsigned
+pool_pending(void)
+{
+	return nwaiting + nbusy;
+}
+
+void
+pool_stats(void)
+{
+	log_info("pool: %u workers (%u busy), %u waiting, %lu dispatched, "
+		 "%lu timeouts, %lu died in a check, %lu protocol errors",
+	    nworkers, nbusy, nwaiting, st.dispatched, st.timeouts, st.deaths,
+	    st.protocol_errors);
+}
+
+void
+pool_shutdown(void)
+{
+	struct worker *w, *tw;
+
+	TAILQ_FOREACH_SAFE(w, &workers, link, tw)
+		worker_free(w, 0);
+}
