@@ -135,16 +135,22 @@ stop_daemon() {
 	kill -KILL "$DAEMON_PID" 2>/dev/null
 	DAEMON_PID=
 }
-# front_pid / worker_pids of the running daemon (children by role).
+# front_pid / worker_pids of the running daemon, told apart by real uid
+# (/proc/PID is owned by root for every non-dumpable process, so stat
+# would not do).
+proc_uid() {
+	awk '/^Uid:/ { print $2 }' "/proc/$1/status" 2>/dev/null
+}
 front_pid() {
-	local p
+	local p uid
+	uid=$(id -u _saslauthd)
 	for p in $(pgrep -P "$DAEMON_PID"); do
-		[ "$(stat -c %U /proc/$p)" = _saslauthd ] && echo "$p"
+		[ "$(proc_uid "$p")" = "$uid" ] && echo "$p"
 	done
 }
 worker_pids() {
 	local p
 	for p in $(pgrep -P "$DAEMON_PID"); do
-		[ "$(stat -c %U /proc/$p)" = root ] && echo "$p"
+		[ "$(proc_uid "$p")" = 0 ] && echo "$p"
 	done
 }
