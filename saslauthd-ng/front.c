@@ -112,18 +112,14 @@ drain_timeout(struct timer *t)
 	conn_close(timer_conn(t));
 }
 
-/* Send "text" as the one reply, half-close, and drain. */
+/* Send the encoded reply in c->reply as one write, half-close, drain. */
 static void
-conn_reply(struct conn *c, const char *text)
+conn_send_reply(struct conn *c)
 {
-	size_t n;
 	ssize_t w;
 
-	n = proto_encode_reply(c->reply, sizeof(c->reply), text);
-	if (n == 0)
-		n = proto_encode_reply(c->reply, sizeof(c->reply), "NO");
-	w = send(c->ev.fd, c->reply, n, MSG_NOSIGNAL | MSG_DONTWAIT);
-	if (w != (ssize_t)n) {
+	w = send(c->ev.fd, c->reply, c->replylen, MSG_NOSIGNAL | MSG_DONTWAIT);
+	if (w != (ssize_t)c->replylen) {
 		/* Nothing was queued before, so a short send means the
 		 * client is gone. */
 		conn_close(c);
@@ -134,6 +130,22 @@ conn_reply(struct conn *c, const char *text)
 	c->drained = 0;
 	conn_events(c, EPOLLIN);
 	conn_set_timer(c, SASLD_DRAIN_MS, drain_timeout);
+}
+
+static void
+conn_encode_reply(struct conn *c, const char *text)
+{
+	c->replylen = proto_encode_reply(c->reply, sizeof(c->reply), text);
+	if (c->replylen == 0)
+		c->replylen =
+		    proto_encode_reply(c->reply, sizeof(c->reply), "NO");
+}
+
+static void
+conn_reply(struct conn *c, const char *text)
+{
+	conn_encode_reply(c, text);
+	conn_send_reply(c);
 }
 
 static void
@@ -339,9 +351,7 @@ front_encode_auth(struct conn *c, uint8_t *out, size_t outsz)
 static void
 delay_done(struct timer *t)
 {
-	struct conn *c = timer_conn(t);
-
-	conn_reply(c, (const char *)c->reply);
+	conn_send_reply(timer_conn(t));
 }
 
 void
@@ -394,7 +404,7 @@ front_auth_done(
 		return;
 	}
 	/* PAM asked for a failure delay: hold the reply, not a worker. */
-	(void)snprintf((char *)c->reply, sizeof(c->reply), "%s", reply);
+	conn_encode_reply(c, reply);
 	c->state = CONN_DELAY;
 	conn_set_timer(c, delay_ms, delay_done);
 }
