@@ -1,0 +1,27 @@
+#!/bin/bash
+# SPDX-License-Identifier: BSD-2-Clause
+# Installs what building and testing saslauthd-ng needs on Debian 12, as
+# root. Each package is here for a reason:
+#   build-essential cmake pkg-config   the build
+#   libpam0g-dev                       the PAM worker (the only libpam user)
+#   libsystemd-dev                     sd_notify readiness (optional)
+#   libcmocka-dev                      unit tests
+#   libsasl2-dev libsasl2-modules      tests: libsasl2's sasl_checkpass client
+#   sasl2-bin                          tests: Cyrus testsaslauthd as a client
+#   libpam-wrapper                     tests: pam_matrix.so test PAM module
+#   passwd util-linux procps           tests: throw-away users, unshare, pgrep
+#   clang-format                       the style check
+set -euo pipefail
+PKGS="build-essential cmake pkg-config libpam0g-dev libsystemd-dev
+libcmocka-dev libsasl2-dev libsasl2-modules sasl2-bin libpam-wrapper passwd
+util-linux procps clang-format"
+missing=
+for p in $PKGS; do
+	dpkg -s "$p" >/dev/null 2>&1 || missing="$missing $p"
+done
+if [ -n "$missing" ]; then
+	export DEBIAN_FRONTEND=noninteractive
+	apt-get update
+	# shellcheck disable=SC2086
+	apt-get install -y --no-install-recommends $missing
+fi

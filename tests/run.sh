@@ -1,0 +1,10 @@
+#!/bin/bash
+# SPDX-License-Identifier: BSD-2-Clause
+# The whole test suite, as CI runs it: dependencies, a -Werror build, the
+# style check, unit tests and (as root) the integration tests.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash tests/deps.sh
+cmake -B build -DSASLD_WERROR=ON -DCMAKE_BUILD_TYPE=RelWithDebInfo
+cmake --build build -j"$(nproc)"
+ctest --test-dir build --output-on-failure
