@@ -129,22 +129,6 @@ bad_number(const char *opt, const char *arg, long min, long max)
 }
 
 static int
-valid_service(const char *s)
-{
-	size_t i;
-
-	/* A PAM service names a file in /etc/pam.d. */
-	if (s[0] == '\0' || s[0] == '.' || strlen(s) > SASLD_MAX_SERVICE)
-		return 0;
-	for (i = 0; s[i] != '\0'; i++)
-		if (strchr("abcdefghijklmnopqrstuvwxyz"
-			   "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-+@",
-			s[i]) == NULL)
-			return 0;
-	return 1;
-}
-
-static int
 set_run_dir(struct config *cfg, const char *dir)
 {
 	char cwd[PATH_MAX];
@@ -378,7 +362,8 @@ config_parse(int argc, char *argv[], struct config *ret_cfg)
 			cfg.fork_limit = (int)v;
 			break;
 		case OPT_PAM_SERVICE:
-			if (!valid_service(optarg)) {
+			if (!proto_valid_service(
+				(const uint8_t *)optarg, strlen(optarg))) {
 				fprintf(stderr,
 				    "saslauthd-ng: --pam-service: "
 				    "invalid service name\n");

@@ -15,6 +15,8 @@
 #include <limits.h>
 #include <stddef.h>
 
+#include "proto_saslauthd.h"
+
 /* Debian's libsasl2 is built with --with-saslauthd=/var/run/saslauthd and
  * /var/run is a symlink to /run. */
 #define SASLD_DEFAULT_RUN_DIR "/run/saslauthd"
@@ -32,7 +34,6 @@
 #define SASLD_DEFAULT_CACHE_TTL 28800 /* Cyrus -t default, 8 h */
 /* With -n 0, how many one-shot workers may run at once. */
 #define SASLD_DEFAULT_FORK_LIMIT 32
-#define SASLD_MAX_SERVICE 64 /* a PAM service is a file name */
 
 struct config {
 	char run_dir[PATH_MAX];

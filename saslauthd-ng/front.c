@@ -251,28 +251,6 @@ queue_timeout(struct timer *t)
 	conn_reply(c, "NO server busy");
 }
 
-static int
-valid_service(const struct proto_field_ref *f)
-{
-	size_t i;
-	uint8_t ch;
-
-	/* The service names a file in /etc/pam.d: no paths, no dot
-	 * files. Empty is passed on as Cyrus does (PAM then fails). */
-	if (f->len == 0)
-		return 1;
-	if (f->len > SASLD_MAX_SERVICE || f->ptr[0] == '.')
-		return 0;
-	for (i = 0; i < f->len; i++) {
-		ch = f->ptr[i];
-		if (!((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
-			(ch >= '0' && ch <= '9') || ch == '.' || ch == '_' ||
-			ch == '-' || ch == '+' || ch == '@'))
-			return 0;
-	}
-	return 1;
-}
-
 /* A whole request is in c->buf: check it and queue the PAM check. */
 static void
 conn_request(struct conn *c)
@@ -293,8 +271,10 @@ conn_request(struct conn *c)
 		log_debug("ignoring malformed client address");
 		c->rhost[0] = '\0';
 	}
-	if (cfg->pam_service[0] == '\0' &&
-	    !valid_service(&c->req.f[PROTO_SERVICE])) {
+	/* Empty is passed on as Cyrus does (PAM then uses "other"). */
+	if (cfg->pam_service[0] == '\0' && c->req.f[PROTO_SERVICE].len > 0 &&
+	    !proto_valid_service(
+		c->req.f[PROTO_SERVICE].ptr, c->req.f[PROTO_SERVICE].len)) {
 		conn_reject(c, "invalid service name", 1);
 		return;
 	}
@@ -412,6 +392,7 @@ front_auth_done(
 static void
 conn_read(struct conn *c)
 {
+	enum proto_status st_;
 	ssize_t n;
 	int eof = 0;
 
@@ -439,7 +420,8 @@ conn_read(struct conn *c)
 	}
 	/* Everything the client had sent is in: decide now, never wait
 	 * for a fifth field (proto_saslauthd.h). */
-	switch (proto_decode_request(c->buf, c->len, cfg->max_field, &c->req)) {
+	st_ = proto_decode_request(c->buf, c->len, cfg->max_field, &c->req);
+	switch (st_) {
 	case PROTO_INCOMPLETE:
 		if (eof) {
 			if (c->len == 0)
@@ -455,10 +437,7 @@ conn_read(struct conn *c)
 		conn_request(c);
 		return;
 	default:
-		conn_reject(c,
-		    proto_status_reason(proto_decode_request(
-			c->buf, c->len, cfg->max_field, &c->req)),
-		    0);
+		conn_reject(c, proto_status_reason(st_), 0);
 		return;
 	}
 }

@@ -169,3 +169,21 @@ proto_addr_host(const struct proto_field_ref *addr, char *dst, size_t dstsz)
 	dst[n] = '\0';
 	return 0;
 }
+
+int
+proto_valid_service(const uint8_t *s, size_t len)
+{
+	size_t i;
+	uint8_t ch;
+
+	if (len == 0 || len > SASLD_MAX_SERVICE || s[0] == '.')
+		return 0;
+	for (i = 0; i < len; i++) {
+		ch = s[i];
+		if (!((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
+			(ch >= '0' && ch <= '9') || ch == '.' || ch == '_' ||
+			ch == '-' || ch == '+' || ch == '@'))
+			return 0;
+	}
+	return 1;
+}

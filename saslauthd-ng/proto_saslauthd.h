@@ -27,6 +27,7 @@
 #define PROTO_NFIELDS 5 /* login, password, service, realm, address */
 /* Longest reply we ever build ("NO " + a short reason). */
 #define SASLD_MAX_REPLY 256
+#define SASLD_MAX_SERVICE 64 /* a PAM service is a file name */
 
 enum proto_field {
 	PROTO_LOGIN,
@@ -107,5 +108,13 @@ int proto_reply_is_ok(const uint8_t *text, size_t len);
  */
 int
 proto_addr_host(const struct proto_field_ref *addr, char *dst, size_t dstsz);
+
+/*
+ * 1 if s[0..len) can name a PAM service: 1..SASLD_MAX_SERVICE bytes of
+ * [A-Za-z0-9._+@-], not starting with '.'. A service names a file in
+ * /etc/pam.d and Linux-PAM strips everything up to a '/', so anything else
+ * would let a client pick an arbitrary stack.
+ */
+int proto_valid_service(const uint8_t *s, size_t len);
 
 #endif

@@ -1038,6 +1038,48 @@ test_addr_host(void **state)
 	}
 }
 
+/* PAM service names: plain file names only (Linux-PAM strips paths). */
+static void
+test_valid_service(void **state)
+{
+	static const struct {
+		const char *name;
+		const char *svc;
+		int want;
+	} cases[] = {
+	    {"smtp", "smtp", 1},
+	    {"imap", "imap", 1},
+	    {"dotted", "dovecot.auth", 1},
+	    {"symbols", "a_b-c+d@e", 1},
+	    {"64 bytes",
+		"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+		"aa",
+		1},
+	    {"65 bytes",
+		"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+		"aaa",
+		0},
+	    {"empty", "", 0},
+	    {"dot", ".", 0},
+	    {"dotdot", "..", 0},
+	    {"leading dot", ".hidden", 0},
+	    {"slash", "x/smtp", 0},
+	    {"traversal", "../pam.d/smtp", 0},
+	    {"absolute", "/etc/pam.d/smtp", 0},
+	    {"space", "sm tp", 0},
+	    {"newline", "smtp\n", 0},
+	    {"high byte", "sm\xfftp", 0},
+	};
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+		CHECK_INT(cases[i].name, "proto_valid_service",
+		    proto_valid_service(
+			(const uint8_t *)cases[i].svc, strlen(cases[i].svc)),
+		    cases[i].want);
+}
+
 int
 main(void)
 {
@@ -1054,6 +1096,7 @@ main(void)
 	    cmocka_unit_test(test_encode_request),
 	    cmocka_unit_test(test_encode_request_field_max),
 	    cmocka_unit_test(test_addr_host),
+	    cmocka_unit_test(test_valid_service),
 	};
 
 	return cmocka_run_group_tests_name(
