@@ -13,6 +13,10 @@
  *   -n          do not read the reply; hold the socket -H MS then close
  *   -H MS       after the reply (or with -n), keep the socket open MS
  *   -t MS       overall reply timeout (default 10000)
+ *   -X          read everything up to EOF; also print "first_read: N",
+ *               the bytes one read() got once the reply was readable (a
+ *               reply sent in one write arrives whole), and "raw: HEX",
+ *               every byte received (-H is not used with -X)
  * Output: "reply: <text>" and "latency_ms: N" on stdout.
  * Exit: 0 reply read, 2 EOF without reply, 3 timeout, 1 other error.
  *
@@ -32,6 +36,8 @@
 #include "proto_saslauthd.h"
 
 #define RAW_MAX 70000
+/* With -X: a reply (2 + at most 65535 bytes) and anything after it. */
+#define RAW_REPLY_MAX (2 + 65535 + 1024)
 
 static long
 now_ms(void)
@@ -125,6 +131,58 @@ read_some(int fd, unsigned char *p, size_t n, long deadline)
 	return (long)got;
 }
 
+/*
+ * -X: after poll() says the reply is readable, one read() of everything
+ * the socket holds (first_read), then read until EOF. Prints what was
+ * received and returns the exit status.
+ */
+static int
+read_raw(int fd, long t0, long deadline)
+{
+	static unsigned char all[RAW_REPLY_MAX];
+	struct pollfd pfd = {.fd = fd, .events = POLLIN};
+	size_t got = 0, flen, i;
+	long first = -1, left;
+	ssize_t r;
+	int timedout = 0;
+
+	while (got < sizeof(all)) {
+		left = deadline - now_ms();
+		if (left <= 0) {
+			timedout = 1;
+			break;
+		}
+		if (poll(&pfd, 1, (int)left) <= 0)
+			continue;
+		r = read(fd, all + got, sizeof(all) - got);
+		if (r == 0)
+			break;
+		if (r < 0) {
+			if (errno == EINTR)
+				continue;
+			break;
+		}
+		if (first == -1)
+			first = (long)r;
+		got += (size_t)r;
+	}
+	if (got >= 2) {
+		flen = ((size_t)all[0] << 8) | all[1];
+		if (got >= 2 + flen)
+			printf("reply: %.*s\n", (int)flen, (char *)all + 2);
+	}
+	printf("first_read: %ld\nraw: ", first);
+	for (i = 0; i < got; i++)
+		printf("%02x", all[i]);
+	printf("\n%slatency_ms: %ld\n", timedout ? "timeout\n" : "",
+	    now_ms() - t0);
+	if (timedout)
+		return 3;
+	if (got < 2 || got < 2 + (((size_t)all[0] << 8) | all[1]))
+		return 2;
+	return 0;
+}
+
 int
 main(int argc, char *argv[])
 {
@@ -135,9 +193,9 @@ main(int argc, char *argv[])
 	unsigned char hdr[2], text[1024];
 	struct sockaddr_un sun;
 	long partial = -1, idle = -1, hold = 0, timeout = 10000, t0, dl, r;
-	int split = 0, noread = 0, c, fd, nf = 0, i;
+	int split = 0, noread = 0, rawout = 0, c, fd, nf = 0, i;
 
-	while ((c = getopt(argc, argv, "f:sx:p:i:nH:t:")) != -1) {
+	while ((c = getopt(argc, argv, "f:sx:p:i:nH:t:X")) != -1) {
 		switch (c) {
 		case 'f':
 			sock = optarg;
@@ -162,6 +220,9 @@ main(int argc, char *argv[])
 			break;
 		case 't':
 			timeout = num(optarg);
+			break;
+		case 'X':
+			rawout = 1;
 			break;
 		default:
 			return 1;
@@ -217,6 +278,11 @@ main(int argc, char *argv[])
 		return 0;
 	}
 	dl = now_ms() + timeout;
+	if (rawout) {
+		c = read_raw(fd, t0, dl);
+		(void)close(fd);
+		return c;
+	}
 	r = read_some(fd, hdr, 2, dl);
 	if (r == -1) {
 		printf("timeout\nlatency_ms: %ld\n", now_ms() - t0);
