@@ -102,6 +102,25 @@ static void __attribute__((noreturn)) startup_fail(int code)
 	exit(code);
 }
 
+/*
+ * Children of a detached daemon must not hold the launcher's stderr: whoever
+ * reads it (out=$(saslauthd-ng ... 2>&1)) would never see EOF.
+ */
+static void
+child_stdio(void)
+{
+	int fd;
+
+	if (cfg.foreground)
+		return;
+	if ((fd = open("/dev/null", O_RDWR | O_CLOEXEC)) == -1)
+		return;
+	(void)dup2(fd, STDIN_FILENO);
+	(void)dup2(fd, STDOUT_FILENO);
+	(void)dup2(fd, STDERR_FILENO);
+	(void)close(fd);
+}
+
 static void
 find_worker(void)
 {
@@ -333,6 +352,7 @@ spawn_worker(unsigned max_requests)
 	if (pid == 0) {
 		sigemptyset(&all);
 		(void)sigprocmask(SIG_SETMASK, &all, NULL);
+		child_stdio();
 		if (sv[1] == IPC_WORKER_FD) {
 			if (fcntl(sv[1], F_SETFD, 0) == -1)
 				_exit(127);
@@ -395,6 +415,7 @@ start_front(void)
 		sigemptyset(&all);
 		(void)sigprocmask(SIG_SETMASK, &all, NULL);
 		(void)prctl(PR_SET_PDEATHSIG, SIGKILL);
+		child_stdio();
 		lfd[0] = lsock.fd;
 		front_main(&cfg, sv[1], lfd, 1, front_pw.pw_uid,
 		    front_pw.pw_gid, chroot_dir);
@@ -742,6 +763,9 @@ main(int argc, char *argv[])
 	sigset_t mask;
 	int r;
 
+	/* Descriptors the invoker left open (not ours, possibly on root-only
+	 * files) must not reach the unprivileged front. */
+	closefrom(STDERR_FILENO + 1);
 	switch (config_parse(argc, argv, &cfg)) {
 	case CONFIG_EXIT_OK:
 		return 0;

@@ -1,0 +1,279 @@
+#!/bin/bash
+# SPDX-License-Identifier: BSD-2-Clause
+# Privileges: what each process of a running daemon verifiably is, read
+# from /proc as the kernel sees it (DESIGN 2):
+#   front   uid/gid _saslauthd, no groups, no capabilities in any set,
+#           NO_NEW_PRIVS, not dumpable (not even by its own uid), no core
+#           file, chrooted into a removed directory, no libpam mapped, no
+#           descriptor but its sockets, epoll and /dev/null;
+#   parent  uid 0, no libpam mapped;
+#   workers uid 0, libpam mapped, no core file, environment PATH only,
+#           descriptors 0-3 only (3 the channel, 0-2 /dev/null);
+#   files   run directory root:sasl 0710, socket 0777, pid file = parent.
+# The same checks run again on workers spawned by HUP and on a front the
+# parent restarted after kill -KILL.
+#
+# The front is found by the real uid in /proc/PID/status. (lib.sh's
+# front_pid() looks at the owner of /proc/PID, which is also right: the
+# kernel shows the euid on /proc/PID itself even for a non-dumpable task,
+# and root only on the files inside, which is what "not dumpable" checks.)
+#
+# Known bugs and gaps are reported as "skip: KNOWN BUG <id>: ..." so CI
+# stays green; SASLD_STRICT=1 turns them into failures:
+#  seccomp     the front installs no seccomp filter (DESIGN 2: "installs a
+#              seccomp allow-list"): /proc says Seccomp: 0.
+#  worker-caps the workers keep the parent's full capability sets (DESIGN 2:
+#              "capability set reduced through libcap ... start from an
+#              empty set"). While they keep CAP_SYS_PTRACE their
+#              non-dumpable flag cannot be observed from outside (commoncap
+#              refuses a caller lacking any of the target's capabilities,
+#              dumpable or not), so that check is skipped, not passed.
+. "$(dirname "$0")/lib.sh"
+
+known_bug() { # ID: TEXT
+	if [ "${SASLD_STRICT:-0}" = 1 ]; then
+		fail "KNOWN BUG $*"
+	else
+		skip "KNOWN BUG $*"
+	fi
+}
+# check NAME BUG CMD...: pass if CMD succeeds, else fail, or report the
+# known bug BUG ("" for none).
+check() {
+	local name=$1 bug=$2
+	shift 2
+	if "$@"; then
+		pass "$name"
+	elif [ -n "$bug" ]; then
+		known_bug "$bug: $name"
+	else
+		fail "$name"
+	fi
+}
+eq() { [ "$1" = "$2" ]; }
+ne() { [ "$1" != "$2" ]; }
+not() { ! "$@"; }
+# field PID NAME: a /proc/PID/status field, blanks squeezed.
+field() {
+	sed -n "s/^$2:[[:space:]]*//p" "/proc/$1/status" |
+		tr -s ' \t' ' ' | sed 's/ $//'
+}
+as_saslauthd() {
+	setpriv --reuid=_saslauthd --regid=_saslauthd --clear-groups "$@"
+}
+FUID=$(id -u _saslauthd)
+FGID=$(id -g _saslauthd)
+# Children of the parent by real uid.
+children_uid() {
+	local p
+	for p in $(pgrep -P "$DAEMON_PID"); do
+		[ "$(field "$p" Uid | cut -d' ' -f1)" = "$1" ] && echo "$p"
+	done
+}
+fd_list() { ls "/proc/$1/fd" | sort -n | tr '\n' ' ' | sed 's/ $//'; }
+run_dir_list() { ls -A "$RUN" | sort | tr '\n' ' ' | sed 's/ $//'; }
+core_off() { grep -qE '^Max core file size +0 +0 ' "/proc/$1/limits"; }
+deleted_root() { # PID: its root is a removed .front.* directory in $RUN
+	local r
+	r=$(readlink "/proc/$1/root")
+	[[ "$r" == "$RUN"/.front.*" (deleted)" ]] && [ ! -e "${r% (deleted)}" ]
+}
+
+check_front() { # PID LABEL
+	local f=$1 l=$2 c fd t r bad_stdio='' bad_other=''
+	[ -n "$f" ] || {
+		fail "$l: no front process found"
+		return
+	}
+	check "$l: Uid all $FUID (_saslauthd): '$(field "$f" Uid)'" "" \
+		eq "$(field "$f" Uid)" "$FUID $FUID $FUID $FUID"
+	check "$l: Gid all $FGID: '$(field "$f" Gid)'" "" \
+		eq "$(field "$f" Gid)" "$FGID $FGID $FGID $FGID"
+	check "$l: no supplementary groups: '$(field "$f" Groups)'" "" \
+		eq "$(field "$f" Groups)" ""
+	for c in CapInh CapPrm CapEff CapBnd CapAmb; do
+		check "$l: $c 0: $(field "$f" $c)" "" \
+			eq "$(field "$f" $c)" 0000000000000000
+	done
+	check "$l: NoNewPrivs 1" "" eq "$(field "$f" NoNewPrivs)" 1
+	check "$l: a seccomp filter (Seccomp: $(field "$f" Seccomp), want 2)" \
+		seccomp eq "$(field "$f" Seccomp)" 2
+	check "$l: no libpam or PAM module mapped" "" \
+		not grep -qE 'libpam|/security/pam_|pam_sasltest' "/proc/$f/maps"
+	r=$(readlink "/proc/$f/root")
+	check "$l: chrooted into a removed directory: '$r'" "" deleted_root "$f"
+	check "$l: cwd is its root" "" eq "$(readlink "/proc/$f/cwd")" "$r"
+	check "$l: its root takes no new file" "" \
+		not touch "/proc/$f/root/x" 2>/dev/null
+	# Not dumpable: the kernel owns the files in /proc/PID as root, and
+	# its ptrace check (readlink /proc/PID/exe) refuses even the same uid.
+	check "$l: not dumpable (status owned by $(stat -c %U \
+		"/proc/$f/status"))" "" eq "$(stat -c %u "/proc/$f/status")" 0
+	check "$l: a process of its own uid cannot inspect it" "" \
+		not as_saslauthd readlink "/proc/$f/exe" >/dev/null 2>&1
+	check "$l: no core file (RLIMIT_CORE 0)" "" core_off "$f"
+	# Descriptors: sockets (listener, parent, workers, clients), epoll,
+	# and /dev/null on 0-2; nothing inherited.
+	for fd in /proc/"$f"/fd/*; do
+		t=$(readlink "$fd")
+		fd=${fd##*/}
+		if [ "$fd" -le 2 ]; then
+			[ "$t" = /dev/null ] || bad_stdio="$bad_stdio $fd->$t"
+		else
+			case $t in
+			socket:* | anon_inode:*eventpoll*) ;;
+			*) bad_other="$bad_other $fd->$t" ;;
+			esac
+		fi
+	done
+	check "$l: fds 0-2 are /dev/null once detached:${bad_stdio:- yes}" \
+		"" eq "$bad_stdio" ""
+	check "$l: only sockets and epoll above fd 2:${bad_other:- yes}" \
+		"" eq "$bad_other" ""
+}
+
+check_worker() { # PID LABEL [KNOWN-BUG-ID for fds 0-2]
+	local w=$1 l=$2 env fd t bad=''
+	check "$l: Uid all 0" "" eq "$(field "$w" Uid)" "0 0 0 0"
+	check "$l: libpam mapped" "" grep -q libpam "/proc/$w/maps"
+	check "$l: no core file (RLIMIT_CORE 0)" "" core_off "$w"
+	env=$(tr '\0' '\n' <"/proc/$w/environ")
+	check "$l: environment is PATH only: '$(echo $env)'" "" \
+		eval '[ "$(wc -l <<<"$env")" = 1 ] &&
+		[[ "$env" =~ ^PATH=/[a-z/:]*$ ]] && [[ "$env" != *::* ]]'
+	check "$l: fds are 0 1 2 3: '$(fd_list "$w")'" "" \
+		eq "$(fd_list "$w")" "0 1 2 3"
+	check "$l: fd 3 is a socket (the channel)" "" \
+		eval '[[ "$(readlink "/proc/$w/fd/3")" == socket:* ]]'
+	for fd in 0 1 2; do
+		t=$(readlink "/proc/$w/fd/$fd")
+		[ "$t" = /dev/null ] || bad="$bad $fd->$t"
+	done
+	check "$l: fds 0-2 are /dev/null:${bad:- yes}" "${3:-}" eq "$bad" ""
+	t="$l: permitted capabilities reduced from the parent's"
+	check "$t ($(field "$w" CapPrm))" worker-caps \
+		ne "$(field "$w" CapPrm)" "$(field "$DAEMON_PID" CapPrm)"
+}
+
+# A root-only file on fd 7 of whoever starts the daemon: a careless init
+# script or a sudo shell may leak one. The front must not inherit it.
+echo "not for the front" >"$SB/secret"
+chmod 600 "$SB/secret"
+exec 7<"$SB/secret"
+start_daemon -n 2 || {
+	fail "start"
+	finish
+}
+exec 7<&-
+for _ in $(seq 1 60); do
+	[ "$(children_uid 0 | wc -l)" = 2 ] && break
+	sleep 0.05
+done
+
+# --- the method: a dumpable process of _saslauthd can be inspected by
+# another one, so the refusal below is the front's non-dumpable flag.
+# (setpriv itself in the background, so that $! is the sleep)
+setpriv --reuid=_saslauthd --regid=_saslauthd --clear-groups sleep 30 &
+ctl=$!
+for _ in $(seq 1 20); do
+	[ "$(readlink "/proc/$ctl/exe")" = "$(command -v sleep)" ] && break
+	sleep 0.05
+done
+check "control: a dumpable _saslauthd process can be inspected by its uid" \
+	"" as_saslauthd readlink "/proc/$ctl/exe" >/dev/null 2>&1
+check "control: its /proc/PID/status is owned by _saslauthd" "" \
+	eq "$(stat -c %u "/proc/$ctl/status")" "$FUID"
+kill "$ctl"
+wait "$ctl" 2>/dev/null
+
+# --- front ----------------------------------------------------------------
+F=$(children_uid "$FUID")
+check "one child runs as _saslauthd: '$(echo $F)'" "" eq "$(wc -w <<<"$F")" 1
+check_front "$F" front
+
+# --- parent ---------------------------------------------------------------
+check "parent: Uid all 0: '$(field "$DAEMON_PID" Uid)'" "" \
+	eq "$(field "$DAEMON_PID" Uid)" "0 0 0 0"
+check "parent: no libpam mapped" "" \
+	not grep -q libpam "/proc/$DAEMON_PID/maps"
+
+# --- workers --------------------------------------------------------------
+W=$(children_uid 0)
+check "2 workers run as uid 0: '$(echo $W)'" "" eq "$(wc -w <<<"$W")" 2
+for w in $W; do
+	check_worker "$w" "worker $w (start-up)"
+done
+
+# Not dumpable: observable only by a caller holding exactly the worker's
+# permitted capabilities, which must then lack CAP_SYS_PTRACE (19).
+w=$(head -1 <<<"$W")
+prm=$((16#$(field "$w" CapPrm)))
+if (((prm >> 19) & 1)); then
+	known_bug "worker-caps: worker $w keeps CAP_SYS_PTRACE, so its" \
+		"non-dumpable flag cannot be checked from outside"
+else
+	caps=$(setpriv --list-caps | awk -v m="$prm" '
+		{ b = NR - 1; if (int(m / 2 ^ b) % 2) s = s ",+" $1 }
+		END { print "-all" s }')
+	with_caps() {
+		setpriv --reuid=0 --regid=0 --clear-groups \
+			--bounding-set="$caps" --inh-caps=-all "$@"
+	}
+	setpriv --reuid=0 --regid=0 --clear-groups --bounding-set="$caps" \
+		--inh-caps=-all sleep 30 &
+	ctl=$!
+	sleep 0.2
+	t="control: a dumpable uid 0 process with the worker's capabilities"
+	check "$t can be inspected" "" \
+		with_caps readlink "/proc/$ctl/exe" >/dev/null 2>&1
+	kill "$ctl"
+	wait "$ctl" 2>/dev/null
+	t="worker $w: not dumpable (a uid 0 caller with its capabilities"
+	check "$t cannot inspect it)" "" \
+		not with_caps readlink "/proc/$w/exe" >/dev/null 2>&1
+fi
+
+# Workers spawned after the launcher returned (HUP recycles them).
+kill -HUP "$DAEMON_PID"
+for _ in $(seq 1 60); do
+	W2=$(children_uid 0)
+	[ "$(wc -w <<<"$W2")" = 2 ] &&
+		[ -z "$(comm -12 <(sort <<<"$W") <(sort <<<"$W2"))" ] && break
+	sleep 0.05
+done
+check "HUP: 2 new workers: '$(echo $W2)'" "" \
+	eq "$(comm -13 <(sort <<<"$W") <(sort <<<"$W2") | wc -l)" 2
+for w in $W2; do
+	check_worker "$w" "worker $w (after HUP)"
+done
+
+# --- files ----------------------------------------------------------------
+check "run directory root:sasl 0710: $(stat -c '%U:%G %a' "$RUN")" "" \
+	eq "$(stat -c '%U:%G %a' "$RUN")" "root:sasl 710"
+check "socket 0777: $(stat -c '%F %a' "$SOCK")" "" \
+	eq "$(stat -c '%F %a' "$SOCK")" "socket 777"
+# DAEMON_PID came from the pid file: the front's parent must be it.
+check "pid file holds the parent's pid ($(cat "$RUN/saslauthd.pid"))" "" \
+	eq "$(field "$F" PPid)" "$(cat "$RUN/saslauthd.pid")"
+t="pid file root-owned, not writable by others"
+check "$t: $(stat -c '%U %a' "$RUN/saslauthd.pid")" "" \
+	eval '[[ "$(stat -c "%U %a" "$RUN/saslauthd.pid")" =~ ^root\ 6[04][04]$ ]]'
+check "no chroot directory left in the run directory: $(run_dir_list)" "" \
+	eq "$(run_dir_list)" "mux saslauthd.pid"
+
+# --- a restarted front is confined the same way ---------------------------
+expect "a check before the front is killed" 0 '0: OK "Success."' -- \
+	"$TESTSASLAUTHD" -f "$SOCK" -s smtp -u alice -p Alice-pw1
+kill -KILL "$F"
+F2=
+for _ in $(seq 1 60); do
+	F2=$(children_uid "$FUID")
+	[ -n "$F2" ] && [ "$F2" != "$F" ] && break
+	sleep 0.05
+done
+expect "a check through the restarted front" 0 '0: OK "Success."' -- \
+	"$TESTSASLAUTHD" -f "$SOCK" -s smtp -u alice -p Alice-pw1
+check_front "$F2" "restarted front"
+check "no chroot directory left after the restart: $(run_dir_list)" "" \
+	eq "$(run_dir_list)" "mux saslauthd.pid"
+finish
