@@ -13,11 +13,12 @@
 # $SB/daemon.log, so the checks can read pids and statistics from it and
 # recognise the signature of a known bug.
 #
-# Known bugs (see KNOWN_* below) are reported as "skip: KNOWN BUG ..." so
+# Known bugs (listed below) are reported as "skip: KNOWN BUG <id>: ..." so
 # CI stays green; SASLD_STRICT=1 turns them into failures. A front crash
-# caused by the known bug invalidates the rest of its case, so a failing
-# check in a case where the bug's signature is in the log is reported as
-# that known bug, not as a new failure.
+# or a lost front invalidates the rest of its case, so a failing check in
+# a case whose log carries a known bug's footprint is reported as that
+# known bug, not as a new failure. Every case ends by checking that the
+# front it started with is still there and still answers.
 . "$(dirname "$0")/lib.sh"
 
 FAST_MS=${SASLD_FAST_MS:-500}
@@ -31,10 +32,20 @@ BG=()
 #              freed connections to workers ("malformed FRONT_AUTH frame"),
 #              aborts ("double free or corruption") and is restarted,
 #              dropping every client in flight.
-#  delay-reply delay_done() passes c->reply to conn_reply(), which encodes
-#              into that same buffer (overlapping memcpy): a reply held for
-#              a PAM failure delay reaches the client as 00 11 00 11
-#              " PAM auth error" instead of 00 11 "NO PAM auth error".
+#  front-restart
+#              supervise() takes "now" at the top of its loop, restarts the
+#              front (front_started = timer_now()) and then tests
+#              now - front_started > FRONT_READY_MS in uint64_t: when the
+#              clock ticked in between, it underflows and the new front is
+#              killed at once as "not ready in time", again and again with
+#              a doubling backoff: seconds without a front after one crash.
+#  idle-death  a check that reaches the front as an idle worker dies is
+#              dispatched to that worker and answered "NO PAM worker died"
+#              (or "unavailable"): the front learns of the death from the
+#              EOF it has not read yet, and cannot retry, having wiped the
+#              password before the send. An idle worker's death should cost
+#              no request. Seen in about 1 of 30 kill -KILL of an idle
+#              worker followed at once by a check.
 #  per-uid     no per-peer-uid connection limit (DESIGN 2: "connections in
 #              total and per peer uid via SO_PEERCRED"): one local user
 #              holding --max-connections idle connections stalls every
@@ -46,33 +57,50 @@ known_bug() { # ID: TEXT
 		skip "KNOWN BUG $*"
 	fi
 }
-# front-uaf's footprints in the -d log (a deliberate kill -KILL of the
-# front is signal 9 and does not match).
+# The known bugs' footprints in the -d log (a deliberate kill -KILL of
+# the front is signal 9 and does not match front-uaf).
 UAF_RE='malformed FRONT_AUTH frame|double free|corrupted|free\(\)|malloc\(\)'
 UAF_RE="$UAF_RE|front [0-9]+ killed by signal (6|7|11)"
-uaf_seen() { grep -qE "$UAF_RE" "$SB/daemon.log" 2>/dev/null; }
-# fail, unless front-uaf struck in this case: then its checks are void.
+RESTART_RE='not ready in time'
+# bug_seen: the id of the known bug that struck in this case, if any.
+bug_seen() {
+	if grep -qE "$UAF_RE" "$SB/daemon.log" 2>/dev/null; then
+		echo front-uaf
+	elif grep -qE "$RESTART_RE" "$SB/daemon.log" 2>/dev/null; then
+		echo front-restart
+	fi
+}
+footprints() {
+	grep -m 3 -E "$UAF_RE|$RESTART_RE" "$SB/daemon.log" | tr '\n' ' '
+}
+# fail, unless a known bug struck in this case: then its checks are void.
 xfail() {
-	if uaf_seen; then
-		known_bug "front-uaf (the front crashed in this case): $*"
+	local b
+	b=$(bug_seen)
+	if [ -n "$b" ]; then
+		known_bug "$b (struck in this case): $*"
 	else
 		fail "$*"
 		echo "  daemon log tail:"
 		tail -n 12 "$SB/daemon.log" | sed 's/^/  | /'
 	fi
 }
-# end_case NAME: nothing in the case may have crashed the front.
+# end_case NAME: nothing in the case may have crashed or hung the front:
+# the same front still answers a normal check in FAST_MS.
 end_case() {
-	local f
+	local f b
 	kill_bg
+	raw -t 15000 alice Alice-pw1 smtp ""
 	f=$(front_pid)
-	if uaf_seen; then
-		known_bug "front-uaf in case '$1': $(grep -m 3 -E "$UAF_RE" \
-			"$SB/daemon.log" | tr '\n' ' ')"
+	b=$(bug_seen)
+	if [ -n "$b" ]; then
+		known_bug "$b in case '$1': $(footprints)"
 	elif [ "$f" != "$FRONT0" ]; then
 		xfail "$1: the front was restarted ($FRONT0 -> $f)"
+	elif [ "$R_REPLY" != OK ] || [ "$R_MS" -ge "$FAST_MS" ]; then
+		xfail "$1: afterwards a normal check got '$R_REPLY' in $R_MS ms"
 	else
-		pass "$1: the front survived (pid $FRONT0)"
+		pass "$1: the front survived and answers (pid $FRONT0)"
 	fi
 }
 
@@ -271,11 +299,11 @@ sleep 0.3
 normal
 [ "$R_REPLY" = OK ] && ok=$((ok + 1))
 sleep 0.3
-if [ $ok = 4 ] && ! uaf_seen && [ "$(front_pid)" = "$FRONT0" ]; then
+if [ $ok = 4 ] && [ -z "$(bug_seen)" ] && [ "$(front_pid)" = "$FRONT0" ]; then
 	pass "4 overlapping checks all OK, front unharmed"
-elif uaf_seen || [ "$(front_pid)" != "$FRONT0" ]; then
+elif [ -n "$(bug_seen)" ] || [ "$(front_pid)" != "$FRONT0" ]; then
 	known_bug "front-uaf: 4 overlapping checks ($ok OK) crashed the" \
-		"front: $(grep -m 3 -E "$UAF_RE" "$SB/daemon.log" | tr '\n' ' ')"
+		"front: $(footprints)"
 else
 	xfail "4 overlapping checks: $ok OK, want 4"
 fi
@@ -418,16 +446,21 @@ for sig in SEGV KILL; do
 	victim=$(worker_pids | head -1)
 	kill -$sig "$victim"
 	ok=0
+	got=()
 	for i in 1 2 3 4; do
 		normal
+		got+=("$R_REPLY/$R_MS")
 		[ "$R_REPLY" = OK ] && [ "$R_MS" -lt "$FAST_MS" ] &&
 			ok=$((ok + 1))
 	done
+	t="kill -$sig of an idle worker: $ok of the 4 checks right after OK"
 	if [ $ok = 4 ]; then
-		pass "kill -$sig of an idle worker: the 4 checks right after OK"
+		pass "$t"
+	elif [ -z "$(bug_seen)" ] &&
+		[[ " ${got[*]}" =~ \ NO\ PAM\ worker\ (died|unavailable) ]]; then
+		known_bug "idle-death: $t (${got[*]}; reply/ms)"
 	else
-		xfail "kill -$sig of an idle worker: $ok of 4 checks OK" \
-			"(last '$R_REPLY' in $R_MS ms)"
+		xfail "$t (${got[*]}; reply/ms)"
 	fi
 	if wait_workers 2 3 && ! alive "$victim" &&
 		! grep -qx "$victim" <<<"$(worker_pids)"; then
@@ -578,6 +611,7 @@ fi
 end_case "HUP and USR1"
 
 # --- 11. the front killed: restarted, clients served again ----------------
+# Three times: a restart must not depend on luck.
 restart -n 2
 wait_workers 2 5
 f1=$FRONT0
@@ -585,8 +619,8 @@ before=$(worker_pids)
 raw_bg idle -p 0 -t 10000 alice x smtp ""
 wait_conns 1
 kill -KILL "$f1"
-raw -t 10000 alice Alice-pw1 smtp ""
-check_reply "a check sent right after the front was killed" OK 0 3000
+raw -t 15000 alice Alice-pw1 smtp ""
+check_reply "a check sent right after the front was killed" OK 0 2000
 raw_wait idle
 if [ "$R_REPLY" = eof ] && [ "$R_MS" -lt 2000 ]; then
 	pass "a client of the killed front sees EOF at once ($R_MS ms)"
@@ -608,9 +642,22 @@ if [ -z "$common" ] && [ "$(nworkers)" = 2 ]; then
 else
 	xfail "workers before '$(echo $before)' after '$(echo $after)'"
 fi
-normal
-check_fast "a normal check with the new front"
-FRONT0=$f2
+lat=()
+ok=0
+for i in 2 3; do
+	kill -KILL "$(front_pid)"
+	raw -t 15000 alice Alice-pw1 smtp ""
+	lat+=("$R_REPLY/$R_MS")
+	[ "$R_REPLY" = OK ] && [ "$R_MS" -lt 2000 ] && ok=$((ok + 1))
+	sleep 0.2
+done
+if [ $ok = 2 ] && ! grep -qE "$RESTART_RE" "$SB/daemon.log"; then
+	pass "kill -KILL of the front twice more: served again (${lat[*]} ms)"
+else
+	xfail "kill -KILL of the front twice more: got ${lat[*]} (reply/ms)," \
+		"want OK in < 2000 ms each"
+fi
+FRONT0=$(front_pid)
 end_case "front killed"
 
 # --- 12. a PAM failure delay holds the reply, not the worker --------------
@@ -636,8 +683,8 @@ fi
 if [ "$R_REPLY" = "NO PAM auth error" ]; then
 	pass "the delayed reply reads 'NO PAM auth error'"
 else
-	known_bug "delay-reply: the delayed failure reads '$R_REPLY' (saslraw" \
-		"prints up to the first NUL), want 'NO PAM auth error'"
+	xfail "the delayed failure reads '$R_REPLY' (saslraw prints up to" \
+		"the first NUL), want 'NO PAM auth error'"
 fi
 end_case "failure delay"
 
