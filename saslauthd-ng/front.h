@@ -67,7 +67,8 @@ struct conn {
 	struct evsrc ev;
 	enum conn_state state;
 	struct timer timer;
-	TAILQ_ENTRY(conn) link; /* front's list, or pool's wait queue */
+	TAILQ_ENTRY(conn) link; /* front's list of open connections */
+	TAILQ_ENTRY(conn) qlink; /* pool's wait queue (CONN_QUEUED only) */
 	struct worker *worker;
 	uint32_t reqid;
 	uint64_t t_start;

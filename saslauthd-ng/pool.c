@@ -187,7 +187,7 @@ pool_kick(void)
 			idle++;
 			continue;
 		}
-		TAILQ_REMOVE(&waitq, c, link);
+		TAILQ_REMOVE(&waitq, c, qlink);
 		nwaiting--;
 		timer_cancel(&lp->timers, &c->timer);
 		dispatch(w, c);
@@ -320,7 +320,7 @@ void
 pool_submit(struct conn *c)
 {
 	c->state = CONN_QUEUED;
-	TAILQ_INSERT_TAIL(&waitq, c, link);
+	TAILQ_INSERT_TAIL(&waitq, c, qlink);
 	nwaiting++;
 	pool_kick();
 }
@@ -329,7 +329,7 @@ void
 pool_cancel(struct conn *c)
 {
 	if (c->state == CONN_QUEUED) {
-		TAILQ_REMOVE(&waitq, c, link);
+		TAILQ_REMOVE(&waitq, c, qlink);
 		nwaiting--;
 	} else if (c->worker != NULL) {
 		/* Let the check finish; its answer goes nowhere. */
