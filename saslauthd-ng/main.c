@@ -716,7 +716,10 @@ supervise(void)
 		} else {
 			if (front_pid == 0 && now >= front_respawn_at)
 				front_restart_all();
+			/* front_started may be later than now: a front was
+			 * just started above. */
 			if (front_pid > 0 && !front_ready &&
+			    now > front_started &&
 			    now - front_started > FRONT_READY_MS)
 				front_misbehaved("not ready in time");
 			if (front_pid > 0 && respawn_at != 0 &&
