@@ -251,17 +251,15 @@ queue_timeout(struct timer *t)
 	conn_reply(c, "NO server busy");
 }
 
-/* A whole request is in c->buf: check it and queue the PAM check. */
+/* conn_read() decoded a whole request into c->req with status ps: check
+ * it and queue the PAM check. */
 static void
-conn_request(struct conn *c)
+conn_request(struct conn *c, enum proto_status ps)
 {
-	enum proto_status ps;
 	size_t loginlen;
 
-	ps = proto_decode_request(c->buf, c->len, cfg->max_field, &c->req);
 	if (ps != PROTO_COMPLETE) {
-		/* Empty login/password: Cyrus' texts, logged like any
-		 * failure; the fields are complete, so log them. */
+		/* Empty login or password: Cyrus' texts. */
 		conn_reject(c, proto_status_reason(ps), 0);
 		return;
 	}
@@ -434,7 +432,7 @@ conn_read(struct conn *c)
 	case PROTO_ERR_EMPTY_PASSWORD:
 	case PROTO_COMPLETE:
 		timer_cancel(&loop.timers, &c->timer);
-		conn_request(c);
+		conn_request(c, st_);
 		return;
 	default:
 		conn_reject(c, proto_status_reason(st_), 0);
