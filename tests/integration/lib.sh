@@ -106,6 +106,24 @@ expect() {
 			"out='$want_out' (stderr: $(head -c 300 "$SB/stderr"))"
 	fi
 }
+# known_bug ID: TEXT - a check hit by a documented, still open bug: a skip
+# that names it, or a failure with SASLD_STRICT=1. Fixed bugs fail as
+# regressions.
+known_bug() { # ID: TEXT
+	case "$1" in
+	front-uaf:* | front-restart:*)
+		# Fixed (separate wait-queue link; no underflow in the ready
+		# check): from now on these are plain failures.
+		fail "REGRESSION $*"
+		return
+		;;
+	esac
+	if [ "${SASLD_STRICT:-0}" = 1 ]; then
+		fail "KNOWN BUG $*"
+	else
+		skip "KNOWN BUG $*"
+	fi
+}
 finish() {
 	echo "$PASSED passed, $FAILED failed, $SKIPPED skipped"
 	[ "$FAILED" = 0 ]

@@ -51,21 +51,6 @@ BG=()
 #              total and per peer uid via SO_PEERCRED"): one local user
 #              holding --max-connections idle connections stalls every
 #              other client until the read deadline, again and again.
-known_bug() { # ID: TEXT
-	case "$1" in
-	front-uaf:* | front-restart:*)
-		# Fixed (separate wait-queue link; no underflow in the ready
-		# check): from now on these are plain failures.
-		fail "REGRESSION $*"
-		return
-		;;
-	esac
-	if [ "${SASLD_STRICT:-0}" = 1 ]; then
-		fail "KNOWN BUG $*"
-	else
-		skip "KNOWN BUG $*"
-	fi
-}
 # The known bugs' footprints in the -d log (a deliberate kill -KILL of
 # the front is signal 9 and does not match front-uaf).
 UAF_RE='malformed FRONT_AUTH frame|double free|corrupted|free\(\)|malloc\(\)'

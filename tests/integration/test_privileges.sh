@@ -38,21 +38,6 @@
 #              dumpable or not), so that check is skipped, not passed.
 . "$(dirname "$0")/lib.sh"
 
-known_bug() { # ID: TEXT
-	case "$1" in
-	front-uaf:* | front-restart:*)
-		# Fixed (separate wait-queue link; no underflow in the ready
-		# check): from now on these are plain failures.
-		fail "REGRESSION $*"
-		return
-		;;
-	esac
-	if [ "${SASLD_STRICT:-0}" = 1 ]; then
-		fail "KNOWN BUG $*"
-	else
-		skip "KNOWN BUG $*"
-	fi
-}
 # check NAME BUG CMD...: pass if CMD succeeds, else fail, or report the
 # known bug BUG ("" for none).
 check() {
