@@ -10,6 +10,8 @@
  */
 #include <errno.h>
 #include <getopt.h>
+#include <grp.h>
+#include <pwd.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -29,6 +31,10 @@ enum {
 	OPT_MAX_CONNS,
 	OPT_READ_TIMEOUT,
 	OPT_FORK_LIMIT,
+	OPT_LISTEN,
+	OPT_POSTFIX_CHROOT,
+	OPT_POSTFIX_CONFIG,
+	OPT_CHECK,
 };
 
 static const struct option long_opts[] = {
@@ -43,6 +49,10 @@ static const struct option long_opts[] = {
     {"max-connections", required_argument, NULL, OPT_MAX_CONNS},
     {"read-timeout", required_argument, NULL, OPT_READ_TIMEOUT},
     {"fork-limit", required_argument, NULL, OPT_FORK_LIMIT},
+    {"listen", required_argument, NULL, OPT_LISTEN},
+    {"postfix-chroot", optional_argument, NULL, OPT_POSTFIX_CHROOT},
+    {"postfix-config", required_argument, NULL, OPT_POSTFIX_CONFIG},
+    {"check", no_argument, NULL, OPT_CHECK},
     {NULL, 0, NULL, 0},
 };
 
@@ -99,11 +109,33 @@ usage(FILE *fp)
 	    "  --read-timeout SEC   time a client has to send its request "
 	    "(default %d)\n"
 	    "  --fork-limit N       with -n 0, workers running at once "
-	    "(default %d)\n",
+	    "(default %d)\n"
+	    "\n"
+	    "Sockets (DIR/mux of -m is always served; up to %d in all):\n"
+	    "  --listen saslauthd:PATH[,mode=OCTAL][,owner=USER]"
+	    "[,group=GROUP]\n"
+	    "                       serve one more socket (repeatable); "
+	    "missing parent\n"
+	    "                       directories are made root:sasl 0710; "
+	    "socket mode 0777\n"
+	    "                       unless mode= is given\n"
+	    "  --postfix-chroot[=DIR]\n"
+	    "                       also serve DIR" SASLD_LIBSASL2_RUN_DIR
+	    "/mux, the socket a\n"
+	    "                       chrooted smtpd finds with no "
+	    "saslauthd_path (DIR must\n"
+	    "                       exist; default " SASLD_POSTFIX_SPOOL ")\n"
+	    "  --check              diagnose the sockets, Postfix and PAM "
+	    "set-up, print\n"
+	    "                       the fix for each problem; exit 0 only "
+	    "if it would work\n"
+	    "  --postfix-config DIR Postfix configuration directory for "
+	    "--check\n"
+	    "                       (default: postconf's own)\n",
 	    SASLD_DEFAULT_WORKERS, SASLD_DEFAULT_PAM_TIMEOUT,
 	    SASLD_DEFAULT_MAX_REQUESTS, SASLD_DEFAULT_MAX_FIELD,
 	    SASLD_DEFAULT_MAX_CONNS, SASLD_DEFAULT_READ_TIMEOUT,
-	    SASLD_DEFAULT_FORK_LIMIT);
+	    SASLD_DEFAULT_FORK_LIMIT, SASLD_MAX_LISTEN);
 }
 
 static int
@@ -160,20 +192,227 @@ set_run_dir(struct config *cfg, const char *dir)
 }
 
 static int
+too_long(const char *origin, const char *a, const char *b)
+{
+	fprintf(stderr,
+	    "saslauthd-ng: %s: socket path %s%s is longer than the %zu "
+	    "bytes a UNIX socket address holds\n",
+	    origin, a, b, SASLD_SUN_PATH_MAX - 1);
+	return -1;
+}
+
+static int
+parse_owner(const char *v, uid_t *ret)
+{
+	struct passwd *pw;
+	long n;
+
+	if ((pw = getpwnam(v)) != NULL) {
+		*ret = pw->pw_uid;
+		return 0;
+	}
+	if (parse_long(v, 0, INT_MAX - 1, &n) == -1) {
+		fprintf(
+		    stderr, "saslauthd-ng: --listen: no such user: %s\n", v);
+		return -1;
+	}
+	*ret = (uid_t)n;
+	return 0;
+}
+
+static int
+parse_group(const char *v, gid_t *ret)
+{
+	struct group *gr;
+	long n;
+
+	if ((gr = getgrnam(v)) != NULL) {
+		*ret = gr->gr_gid;
+		return 0;
+	}
+	if (parse_long(v, 0, INT_MAX - 1, &n) == -1) {
+		fprintf(
+		    stderr, "saslauthd-ng: --listen: no such group: %s\n", v);
+		return -1;
+	}
+	*ret = (gid_t)n;
+	return 0;
+}
+
+/* One "name=value" of --listen. */
+static int
+parse_listen_opt(struct listen_spec *l, char *opt)
+{
+	char *v, *end = NULL;
+	long m;
+
+	if ((v = strchr(opt, '=')) == NULL || v[1] == '\0') {
+		fprintf(stderr,
+		    "saslauthd-ng: --listen: '%s' is not name=value\n", opt);
+		return -1;
+	}
+	*v++ = '\0';
+	if (strcmp(opt, "mode") == 0) {
+		errno = 0;
+		m = strtol(v, &end, 8);
+		if (errno != 0 || *end != '\0' || m < 0 || m > 0777) {
+			fprintf(stderr,
+			    "saslauthd-ng: --listen: mode=%s: want an octal "
+			    "mode 0..0777\n",
+			    v);
+			return -1;
+		}
+		l->mode = (mode_t)m;
+		return 0;
+	}
+	if (strcmp(opt, "owner") == 0)
+		return parse_owner(v, &l->uid);
+	if (strcmp(opt, "group") == 0)
+		return parse_group(v, &l->gid);
+	fprintf(stderr,
+	    "saslauthd-ng: --listen: unknown option '%s' (mode, owner, "
+	    "group)\n",
+	    opt);
+	return -1;
+}
+
+static void
+listen_init(struct listen_spec *l, const char *origin)
+{
+	memset(l, 0, sizeof(*l));
+	l->proto = LISTEN_SASLAUTHD;
+	l->mode = SASLD_SOCKET_MODE_DEFAULT;
+	l->uid = (uid_t)-1;
+	l->gid = (gid_t)-1;
+	l->create_parents = 1;
+	l->origin = origin;
+}
+
+static struct listen_spec *
+new_listen(struct config *cfg, const char *origin)
+{
+	struct listen_spec *l;
+
+	if (cfg->nlisten >= SASLD_MAX_LISTEN) {
+		fprintf(stderr, "saslauthd-ng: %s: more than %d sockets\n",
+		    origin, SASLD_MAX_LISTEN);
+		return NULL;
+	}
+	l = &cfg->listen[cfg->nlisten++];
+	listen_init(l, origin);
+	return l;
+}
+
+/* --listen PROTO:PATH[,opt=value...]; slot 0 stays free for -m's socket. */
+static int
+parse_listen(struct config *cfg, const char *arg)
+{
+	char buf[PATH_MAX + 128], *path, *opt, *next;
+	struct listen_spec *l;
+
+	if (strlen(arg) >= sizeof(buf)) {
+		fprintf(stderr, "saslauthd-ng: --listen: too long\n");
+		return -1;
+	}
+	memcpy(buf, arg, strlen(arg) + 1);
+	if ((path = strchr(buf, ':')) == NULL) {
+		fprintf(stderr,
+		    "saslauthd-ng: --listen %s: want PROTOCOL:PATH, e.g. "
+		    "saslauthd:/run/saslauthd/mux\n",
+		    arg);
+		return -1;
+	}
+	*path++ = '\0';
+	if (strcmp(buf, "saslauthd") != 0) {
+		fprintf(stderr,
+		    "saslauthd-ng: --listen: unknown protocol '%s' "
+		    "(saslauthd)\n",
+		    buf);
+		return -1;
+	}
+	if (cfg->nlisten == 0)
+		cfg->nlisten = 1;
+	if ((l = new_listen(cfg, "--listen")) == NULL)
+		return -1;
+	if ((next = strchr(path, ',')) != NULL)
+		*next++ = '\0';
+	if (path[0] != '/') {
+		fprintf(stderr,
+		    "saslauthd-ng: --listen: '%s' is not an absolute path\n",
+		    path);
+		return -1;
+	}
+	if (strlen(path) >= sizeof(l->path))
+		return too_long("--listen", path, "");
+	memcpy(l->path, path, strlen(path) + 1);
+	while ((opt = next) != NULL) {
+		if ((next = strchr(opt, ',')) != NULL)
+			*next++ = '\0';
+		if (parse_listen_opt(l, opt) == -1)
+			return -1;
+	}
+	return 0;
+}
+
+static int
+set_postfix_dir(struct config *cfg, const char *dir)
+{
+	size_t n;
+
+	if (dir == NULL)
+		dir = SASLD_POSTFIX_SPOOL;
+	n = strlen(dir);
+	if (dir[0] != '/' || n >= sizeof(cfg->postfix_dir)) {
+		fprintf(stderr,
+		    "saslauthd-ng: --postfix-chroot: '%s' is not an absolute "
+		    "path\n",
+		    dir);
+		return -1;
+	}
+	memcpy(cfg->postfix_dir, dir, n + 1);
+	while (n > 1 && cfg->postfix_dir[n - 1] == '/')
+		cfg->postfix_dir[--n] = '\0';
+	return 0;
+}
+
+static int
 finish_paths(struct config *cfg)
 {
-	int n;
+	struct listen_spec *l;
+	int i, j, n;
 
 	n = snprintf(cfg->socket_path, sizeof(cfg->socket_path), "%s/%s",
 	    cfg->run_dir, SASLD_SOCKET_NAME);
-	if (n < 0 || (size_t)n >= sizeof(cfg->socket_path)) {
-		fprintf(stderr,
-		    "saslauthd-ng: socket path %s/%s is longer than the %zu "
-		    "bytes a UNIX socket address holds\n",
-		    cfg->run_dir, SASLD_SOCKET_NAME,
-		    sizeof(cfg->socket_path) - 1);
-		return -1;
+	if (n < 0 || (size_t)n >= sizeof(cfg->socket_path))
+		return too_long("-m", cfg->run_dir, "/" SASLD_SOCKET_NAME);
+	if (cfg->nlisten == 0)
+		cfg->nlisten = 1;
+	l = &cfg->listen[0];
+	listen_init(l, "-m");
+	memcpy(l->path, cfg->socket_path, strlen(cfg->socket_path) + 1);
+	if (cfg->postfix_dir[0] != '\0') {
+		if ((l = new_listen(cfg, "--postfix-chroot")) == NULL)
+			return -1;
+		/* The spool is Postfix's: only create below it. */
+		l->create_parents = 0;
+		n = snprintf(l->path, sizeof(l->path), "%s%s/%s",
+		    cfg->postfix_dir, SASLD_LIBSASL2_RUN_DIR,
+		    SASLD_SOCKET_NAME);
+		if (n < 0 || (size_t)n >= sizeof(l->path))
+			return too_long("--postfix-chroot", cfg->postfix_dir,
+			    SASLD_LIBSASL2_RUN_DIR "/" SASLD_SOCKET_NAME);
 	}
+	for (i = 0; i < cfg->nlisten; i++)
+		for (j = 0; j < i; j++)
+			if (strcmp(cfg->listen[i].path, cfg->listen[j].path) ==
+			    0) {
+				fprintf(stderr,
+				    "saslauthd-ng: %s: socket %s is already "
+				    "served (%s)\n",
+				    cfg->listen[i].origin, cfg->listen[i].path,
+				    cfg->listen[j].origin);
+				return -1;
+			}
 	n = snprintf(cfg->pid_path, sizeof(cfg->pid_path), "%s/%s",
 	    cfg->run_dir, SASLD_PID_NAME);
 	if (n < 0 || (size_t)n >= sizeof(cfg->pid_path)) {
@@ -361,6 +600,29 @@ config_parse(int argc, char *argv[], struct config *ret_cfg)
 			}
 			cfg.fork_limit = (int)v;
 			break;
+		case OPT_LISTEN:
+			if (parse_listen(&cfg, optarg) == -1)
+				return CONFIG_EXIT_ERR;
+			break;
+		case OPT_POSTFIX_CHROOT:
+			if (set_postfix_dir(&cfg, optarg) == -1)
+				return CONFIG_EXIT_ERR;
+			break;
+		case OPT_POSTFIX_CONFIG:
+			if (optarg[0] != '/' ||
+			    strlen(optarg) >= sizeof(cfg.postfix_config)) {
+				fprintf(stderr,
+				    "saslauthd-ng: --postfix-config: '%s' is "
+				    "not an absolute path\n",
+				    optarg);
+				return CONFIG_EXIT_ERR;
+			}
+			(void)snprintf(cfg.postfix_config,
+			    sizeof(cfg.postfix_config), "%s", optarg);
+			break;
+		case OPT_CHECK:
+			cfg.check = 1;
+			break;
 		case OPT_PAM_SERVICE:
 			if (!proto_valid_service(
 				(const uint8_t *)optarg, strlen(optarg))) {
@@ -392,7 +654,7 @@ config_parse(int argc, char *argv[], struct config *ret_cfg)
 		usage(stderr);
 		return CONFIG_EXIT_ERR;
 	}
-	if (!have_mech) {
+	if (!have_mech && !cfg.check) {
 		fprintf(stderr,
 		    "saslauthd-ng: no authentication mechanism specified "
 		    "(use -a pam)\n");

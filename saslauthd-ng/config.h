@@ -10,6 +10,7 @@
 #ifndef SASLD_CONFIG_H
 #define SASLD_CONFIG_H
 
+#include <sys/types.h>
 #include <sys/un.h>
 
 #include <limits.h>
@@ -34,10 +35,41 @@
 #define SASLD_DEFAULT_CACHE_TTL 28800 /* Cyrus -t default, 8 h */
 /* With -n 0, how many one-shot workers may run at once. */
 #define SASLD_DEFAULT_FORK_LIMIT 32
+/* The run directory's socket plus --listen and --postfix-chroot ones. */
+#define SASLD_MAX_LISTEN 8
+/* Postfix's queue_directory, where smtpd chroots (Debian's master.cf). */
+#define SASLD_POSTFIX_SPOOL "/var/spool/postfix"
+/* libsasl2's compiled-in socket directory (Debian: --with-saslauthd), which
+ * a chrooted smtpd resolves inside its jail. */
+#define SASLD_LIBSASL2_RUN_DIR "/var/run/saslauthd"
+
+/* Cyrus: 0777, the directory (root:sasl 0710) does the checking. */
+#define SASLD_SOCKET_MODE_DEFAULT 0777
+#define SASLD_SUN_PATH_MAX sizeof(((struct sockaddr_un *)0)->sun_path)
+
+enum listen_proto {
+	LISTEN_SASLAUTHD, /* Cyrus saslauthd wire protocol */
+};
+
+/* One socket to serve: from -m, --listen or --postfix-chroot. */
+struct listen_spec {
+	enum listen_proto proto;
+	char path[SASLD_SUN_PATH_MAX];
+	mode_t mode; /* of the socket itself */
+	uid_t uid; /* (uid_t)-1: leave root's */
+	gid_t gid; /* (gid_t)-1: leave root's */
+	int create_parents; /* 0: the parent directory's parent must exist */
+	const char *origin; /* "-m", "--listen", "--postfix-chroot" */
+};
 
 struct config {
 	char run_dir[PATH_MAX];
-	char socket_path[sizeof(((struct sockaddr_un *)0)->sun_path)];
+	char socket_path[SASLD_SUN_PATH_MAX]; /* -m DIR/mux = listen[0] */
+	struct listen_spec listen[SASLD_MAX_LISTEN];
+	int nlisten;
+	char postfix_dir[PATH_MAX]; /* --postfix-chroot; "" = not given */
+	char postfix_config[PATH_MAX]; /* --postfix-config, for --check */
+	int check; /* --check: diagnose and exit */
 	char pid_path[PATH_MAX];
 	char user[64];
 	char pam_service[SASLD_MAX_SERVICE + 1]; /* "" = from request */

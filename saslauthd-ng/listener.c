@@ -81,7 +81,53 @@ socket_in_use(const struct sockaddr_un *sun)
 }
 
 int
-listener_open(struct listener *l, const char *path)
+listener_dir_trusted(const char *dir, char *why, size_t whylen)
+{
+	char path[PATH_MAX];
+	struct stat st;
+	size_t i, n;
+
+	n = strlen(dir);
+	if (n == 0 || n >= sizeof(path) || dir[0] != '/') {
+		(void)snprintf(why, whylen, "invalid directory '%s'", dir);
+		return -1;
+	}
+	memcpy(path, dir, n + 1);
+	/* i == 0 examines "/" itself, then each deeper prefix. */
+	for (i = 0; i <= n; i++) {
+		if (i > 0 && path[i] != '/' && path[i] != '\0')
+			continue;
+		if (i == 0 || (i == 1 && path[1] == '\0'))
+			memcpy(path, "/", 2);
+		else
+			path[i] = '\0';
+		if (stat(path, &st) == -1) {
+			(void)snprintf(
+			    why, whylen, "%s: %s", path, strerror(errno));
+			return -1;
+		}
+		if (st.st_uid != 0) {
+			(void)snprintf(why, whylen,
+			    "%s is owned by uid %lu, not root", path,
+			    (unsigned long)st.st_uid);
+			return 0;
+		}
+		if ((st.st_mode & (S_IWGRP | S_IWOTH)) != 0 &&
+		    (st.st_mode & S_ISVTX) == 0) {
+			(void)snprintf(why, whylen,
+			    "%s is writable by %s (mode %04o)", path,
+			    (st.st_mode & S_IWOTH) ? "everyone" : "its group",
+			    (unsigned)(st.st_mode & 07777));
+			return 0;
+		}
+		memcpy(path, dir, n + 1);
+	}
+	return 1;
+}
+
+int
+listener_open(
+    struct listener *l, const char *path, mode_t mode, uid_t uid, gid_t gid)
 {
 	struct sockaddr_un sun;
 	struct stat st;
@@ -131,7 +177,14 @@ listener_open(struct listener *l, const char *path)
 		goto fail;
 	}
 	(void)umask(old);
-	if (chmod(path, SASLD_SOCKET_MODE) == -1 || lstat(path, &st) == -1) {
+	/* fchown/fchmod of a socket fd do not reach the inode; lchown
+	 * never follows a symlink put in its place. */
+	if ((uid != (uid_t)-1 || gid != (gid_t)-1) &&
+	    lchown(path, uid, gid) == -1) {
+		log_warn("chown %s", path);
+		goto fail_unlink;
+	}
+	if (chmod(path, mode) == -1 || lstat(path, &st) == -1) {
 		log_warn("chmod %s", path);
 		goto fail_unlink;
 	}

@@ -13,7 +13,6 @@
 #include <sys/types.h>
 
 #define SASLD_DIR_MODE 0710 /* root:sasl: group may connect, not list */
-#define SASLD_SOCKET_MODE 0777 /* Cyrus: the directory does the checking */
 #define SASLD_SASL_GROUP "sasl"
 #define SASLD_LISTEN_BACKLOG 1024 /* Cyrus used 32; bursts stall clients */
 
@@ -32,11 +31,22 @@ struct listener {
 int listener_mkdirs(const char *dir);
 
 /*
- * Bind and listen on path (non-blocking, CLOEXEC). A stale socket is
- * removed; a live one (connect() succeeds) is left alone. Returns 0, -1
+ * Whether root can trust directory dir and every directory above it: each
+ * owned by root and not writable by group or others (unless sticky, as
+ * /tmp). Otherwise someone else could put their own socket in the
+ * daemon's place and be sent passwords. Returns 1 trusted, 0 not (why
+ * says which directory and why), -1 when a directory cannot be examined.
+ */
+int listener_dir_trusted(const char *dir, char *why, size_t whylen);
+
+/*
+ * Bind and listen on path (non-blocking, CLOEXEC), then give the socket
+ * mode and, unless (uid_t)-1 / (gid_t)-1, owner and group. A stale socket
+ * is removed; a live one (connect() succeeds) is left alone. Returns 0, -1
  * on error, -2 when another process serves the socket (all logged).
  */
-int listener_open(struct listener *l, const char *path);
+int listener_open(
+    struct listener *l, const char *path, mode_t mode, uid_t uid, gid_t gid);
 
 /* Close and, if the path is still the socket we made, unlink it. */
 void listener_close(struct listener *l);

@@ -35,6 +35,7 @@
 #include <systemd/sd-daemon.h>
 #endif
 
+#include "check.h"
 #include "config.h"
 #include "front.h"
 #include "ipc.h"
@@ -56,7 +57,7 @@ struct child {
 };
 
 static struct config cfg;
-static struct listener lsock;
+static struct listener lsocks[SASLD_MAX_LISTEN];
 static char worker_path[PATH_MAX];
 static char chroot_dir[PATH_MAX];
 static struct passwd front_pw;
@@ -82,9 +83,18 @@ tell_launcher(unsigned char code)
 }
 
 static void
+close_listeners(void)
+{
+	int i;
+
+	for (i = 0; i < cfg.nlisten; i++)
+		listener_close(&lsocks[i]);
+}
+
+static void
 cleanup(void)
 {
-	listener_close(&lsock);
+	close_listeners();
 	if (pidfd != -1) {
 		(void)unlink(cfg.pid_path);
 		(void)close(pidfd);
@@ -190,6 +200,53 @@ lock_pidfile(void)
 	}
 }
 
+/* The parent directory of a socket path, in dir. */
+static void
+socket_dir(const char *path, char *dir, size_t dirsz)
+{
+	char *slash;
+
+	(void)snprintf(dir, dirsz, "%s", path);
+	if ((slash = strrchr(dir, '/')) != NULL)
+		slash[slash == dir ? 1 : 0] = '\0';
+}
+
+static void
+open_listeners(void)
+{
+	const struct listen_spec *ls;
+	char dir[PATH_MAX], why[PATH_MAX + 64];
+	struct stat st;
+	int i, r;
+
+	for (i = 0; i < cfg.nlisten; i++) {
+		ls = &cfg.listen[i];
+		if (!ls->create_parents &&
+		    (stat(cfg.postfix_dir, &st) == -1 ||
+			!S_ISDIR(st.st_mode))) {
+			log_warnx("--postfix-chroot: %s is not a directory: is "
+				  "Postfix installed? Name its queue "
+				  "directory (postconf -h queue_directory)",
+			    cfg.postfix_dir);
+			startup_fail(1);
+		}
+		socket_dir(ls->path, dir, sizeof(dir));
+		if (listener_mkdirs(dir) == -1)
+			startup_fail(1);
+		if (listener_dir_trusted(dir, why, sizeof(why)) == 0)
+			log_warnx("%s: %s: whoever controls it can replace the "
+				  "socket %s and be sent passwords",
+			    ls->origin, why, ls->path);
+		r = listener_open(
+		    &lsocks[i], ls->path, ls->mode, ls->uid, ls->gid);
+		if (r == -2)
+			startup_fail(EXIT_RUNNING);
+		if (r == -1)
+			startup_fail(1);
+		log_info("listening on %s (%s)", ls->path, ls->origin);
+	}
+}
+
 static void
 daemonize(void)
 {
@@ -240,9 +297,10 @@ report_ready(void)
 	int fd;
 
 	ever_ready = 1;
-	log_info("saslauthd-ng " SASLD_VERSION " ready on %s (%d PAM worker%s"
-		 "%s, front as %s)",
-	    cfg.socket_path, cfg.nworkers, cfg.nworkers == 1 ? "" : "s",
+	log_info("saslauthd-ng " SASLD_VERSION " ready on %s%s (%d PAM "
+		 "worker%s%s, front as %s)",
+	    cfg.socket_path, cfg.nlisten > 1 ? " and others" : "", cfg.nworkers,
+	    cfg.nworkers == 1 ? "" : "s",
 	    cfg.nworkers == 0 ? " per request" : "", front_user);
 	if (cfg.cache)
 		log_info("-c: the credential cache is not implemented in "
@@ -381,9 +439,9 @@ static void
 start_front(void)
 {
 	sigset_t all;
-	int sv[2], lfd[1];
+	int sv[2], lfd[SASLD_MAX_LISTEN];
 	pid_t pid;
-	int r;
+	int i, r;
 
 	r = snprintf(
 	    chroot_dir, sizeof(chroot_dir), "%s/.front.XXXXXX", cfg.run_dir);
@@ -416,8 +474,9 @@ start_front(void)
 		(void)sigprocmask(SIG_SETMASK, &all, NULL);
 		(void)prctl(PR_SET_PDEATHSIG, SIGKILL);
 		child_stdio();
-		lfd[0] = lsock.fd;
-		front_main(&cfg, sv[1], lfd, 1, front_pw.pw_uid,
+		for (i = 0; i < cfg.nlisten; i++)
+			lfd[i] = lsocks[i].fd;
+		front_main(&cfg, sv[1], lfd, cfg.nlisten, front_pw.pw_uid,
 		    front_pw.pw_gid, chroot_dir);
 	}
 	(void)close(sv[1]);
@@ -643,7 +702,7 @@ begin_stop(int sig)
 	(void)sd_notify(0, "STOPPING=1");
 #endif
 	/* New clients fail at once instead of queueing behind us. */
-	listener_close(&lsock);
+	close_listeners();
 	stop_deadline = timer_now() + cfg.read_timeout_ms +
 	    2 * cfg.pam_timeout_ms + SASLD_MAX_FAIL_DELAY_MS + SASLD_DRAIN_MS +
 	    STOP_WORKERS_MS;
@@ -764,7 +823,6 @@ main(int argc, char *argv[])
 {
 	struct passwd *pw;
 	sigset_t mask;
-	int r;
 
 	/* Descriptors the invoker left open (not ours, possibly on root-only
 	 * files) must not reach the unprivileged front. */
@@ -777,6 +835,8 @@ main(int argc, char *argv[])
 	case CONFIG_RUN:
 		break;
 	}
+	if (cfg.check)
+		return check_setup(&cfg);
 	log_init("saslauthd-ng", 1, cfg.verbose);
 	if (geteuid() != 0) {
 		log_warnx("must be started as root (PAM needs it; the front "
@@ -807,11 +867,7 @@ main(int argc, char *argv[])
 	if (listener_mkdirs(cfg.run_dir) == -1)
 		startup_fail(1);
 	lock_pidfile();
-	r = listener_open(&lsock, cfg.socket_path);
-	if (r == -2)
-		startup_fail(EXIT_RUNNING);
-	if (r == -1)
-		startup_fail(1);
+	open_listeners();
 
 	(void)signal(SIGPIPE, SIG_IGN);
 	sigemptyset(&mask);
