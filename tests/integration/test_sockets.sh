@@ -151,6 +151,11 @@ refused "--postfix-chroot: socket path over sun_path: exit 1" 1 \
 	--postfix-chroot="$long"
 
 # ---- --check ----------------------------------------------------------------
+if ! command -v postconf >/dev/null || ! id postfix >/dev/null 2>&1; then
+	skip "--check: Postfix is not installed (apt-get install postfix;" \
+		"CI installs it)"
+	finish
+fi
 PF="$SB/pfconf"
 mkdir -p "$PF/sasl"
 write_postfix() { # write_postfix CHROOT(y|n) [main.cf lines...]
