@@ -11,10 +11,14 @@
 #   libpam-wrapper                     tests: pam_matrix.so test PAM module
 #   passwd util-linux procps           tests: throw-away users, unshare, pgrep
 #   clang-format                       the style check
+#   postfix swaks openssl              tests: Postfix end to end (private
+#   libnet-ssleay-perl                 instance, swaks AUTH; swaks needs the
+#   libio-socket-ssl-perl              two Perl modules for STARTTLS)
 set -euo pipefail
 PKGS="build-essential cmake pkg-config libpam0g-dev libsystemd-dev
 libcmocka-dev libsasl2-dev libsasl2-modules sasl2-bin libpam-wrapper passwd
-util-linux procps clang-format"
+util-linux procps clang-format postfix swaks libnet-ssleay-perl
+libio-socket-ssl-perl openssl"
 missing=
 for p in $PKGS; do
 	dpkg -s "$p" >/dev/null 2>&1 || missing="$missing $p"
@@ -22,6 +26,9 @@ done
 if [ -n "$missing" ]; then
 	export DEBIAN_FRONTEND=noninteractive
 	apt-get update
+	# postfix: configure no system instance; the test runs its own.
+	echo "postfix postfix/main_mailer_type select No configuration" |
+		debconf-set-selections
 	# shellcheck disable=SC2086
 	apt-get install -y --no-install-recommends $missing
 fi
