@@ -89,7 +89,7 @@ port_open() { # PORT: something accepts on 127.0.0.1:PORT
 # Every process whose root or cwd is inside $SB, but the PIDs given: what
 # would survive the test (the Postfix daemons chdir to the queue, smtpd
 # chroots into it; the daemon's front chroots into an empty directory in
-# its run directory, here inside the queue).
+# its run directory $RUN, also inside $SB).
 procs_in_sb() { # [PID TO IGNORE...]
 	local d p r c
 	for d in /proc/[0-9]*; do
@@ -142,14 +142,12 @@ finish_pf() {
 trap cleanup_postfix EXIT
 
 # ---- the daemon -----------------------------------------------------------
-# The ONE place saslauthd-ng is started for Postfix. It must serve the
-# socket libsasl2 finds inside smtpd's jail, $QUEUE/var/run/saslauthd/mux.
-# Until --postfix-chroot[=DIR] exists (serves DIR/var/run/saslauthd/mux as
-# well as the normal socket), -m points the run directory into the jail.
-# Swap in: "$DAEMON" -a pam -f -m "$RUN" --postfix-chroot="$QUEUE" ...
+# The ONE place saslauthd-ng is started for Postfix: its normal socket in
+# $RUN and, with --postfix-chroot, $QUEUE/var/run/saslauthd/mux - the path
+# libsasl2 finds inside smtpd's jail with no saslauthd_path.
 # Foreground (-f) in the background so its log (stderr) can be read.
 start_saslauthd() {
-	"$DAEMON" -a pam -f -n 2 -m "$QUEUE/var/run/saslauthd" \
+	"$DAEMON" -a pam -f -n 2 -m "$RUN" --postfix-chroot="$QUEUE" \
 		2>"$SASLLOG" &
 	DAEMON_PID=$!
 	wait_for "saslauthd-ng's socket in the jail" daemon_up &&
@@ -245,24 +243,62 @@ for f in etc/localtime etc/services etc/resolv.conf etc/hosts etc/host.conf \
 	mkdir -p "$QUEUE/${f%/*}"
 	[ -f "/$f" ] && cp -L "/$f" "$QUEUE/$f" && chmod a+rX "$QUEUE/$f"
 done
-# Where the daemon's socket directory goes (0710 root:sasl, made by it).
-mkdir -p "$QUEUE/var/run"
-chmod 0755 "$QUEUE/var" "$QUEUE/var/run"
+# $QUEUE/var/run/saslauthd is left to the daemon (root:sasl 0710).
 
 start_saslauthd || {
 	fail "saslauthd-ng did not start"
 	finish_pf
 }
-st=$(stat -c '%U:%G %a' "$QUEUE/var/run/saslauthd")
+st=$(stat -c '%U:%G %a' "$QUEUE/var" "$QUEUE/var/run" \
+	"$QUEUE/var/run/saslauthd" | sort -u)
 [ "$st" = "root:sasl 710" ] &&
-	pass "socket directory in the jail is root:sasl 0710" ||
-	fail "socket directory in the jail: $st, want root:sasl 710"
+	pass "socket directories in the jail made root:sasl 0710" ||
+	fail "socket directories in the jail: $st, want root:sasl 710"
 
-# ==== saslauthd-ng --check ================================================
-# PLACEHOLDER for the lead: the checks of `saslauthd-ng --check` against
-# this setup (socket in the jail, postfix in group sasl, ...) go here,
-# while the daemon runs and before Postfix starts.
-# ==========================================================================
+# ---- saslauthd-ng --check on this set-up -----------------------------------
+# pf_check NAME WANT_RC REGEX...: --check with the daemon's options and
+# this instance's configuration directory; every REGEX must match.
+pf_check() {
+	local name=$1 want=$2 out rc re
+	shift 2
+	out=$("$DAEMON" --check -m "$RUN" --postfix-chroot="$QUEUE" \
+		--postfix-config "$CONF" 2>&1)
+	rc=$?
+	echo "$out" >"$SB/check.$name"
+	[ "$rc" = "$want" ] || {
+		fail "--check $name: rc $rc, want $want: $out"
+		return
+	}
+	for re in "$@"; do
+		grep -Eq -- "$re" "$SB/check.$name" || {
+			fail "--check $name: no /$re/ in: $out"
+			return
+		}
+	done
+	pass "--check $name: rc $want"
+}
+pf_check ok 0 "^ok: 127.0.0.1:$PORT_PLAIN/inet: user postfix reaches" \
+	"^ok: 127.0.0.1:$PORT_TLS/inet: user postfix reaches" "^no problems"
+echo "---- saslauthd-ng --check on this set-up ----"
+cat "$SB/check.ok"
+gpasswd -d postfix sasl >/dev/null
+pf_check no-group 1 \
+	"^PROBLEM: $QUEUE/var \(owner 0, group sasl, mode 0710\) does not let user postfix reach the socket" \
+	"fix: adduser postfix sasl"
+usermod -a -G sasl postfix
+chmod 0700 "$QUEUE/var/run/saslauthd"
+pf_check dir-closed 1 \
+	"^PROBLEM: $QUEUE/var/run/saslauthd \(owner 0, group sasl, mode 0700\)" \
+	"fix: chgrp sasl $QUEUE/var/run/saslauthd && chmod 0710"
+chmod 0710 "$QUEUE/var/run/saslauthd"
+cp "$CONF/sasl/smtpd.conf" "$SB/smtpd.conf.good"
+echo "saslauthd_path: /var/run/saslauthd" >>"$CONF/sasl/smtpd.conf"
+pf_check no-mux 1 "saslauthd_path: /var/run/saslauthd is a directory" \
+	"fix: put this line in $CONF/sasl/smtpd.conf:  saslauthd_path: /var/run/saslauthd/mux"
+echo "---- saslauthd-ng --check, saslauthd_path without /mux ----"
+grep -E '^(PROBLEM|    fix)' "$SB/check.no-mux"
+cp "$SB/smtpd.conf.good" "$CONF/sasl/smtpd.conf"
+pf_check restored 0 "^no problems"
 
 "$POSTFIX" -c "$CONF" start >"$SB/postfix.out" 2>&1
 rc=$?
@@ -431,6 +467,8 @@ done
 # Negative control: the 235s above came through the socket in the jail.
 stop_daemon
 want_auth plain-PLAIN-nodaemon "$PORT_PLAIN" PLAIN "$PW" 454
+pf_check daemon-down 1 "^PROBLEM: saslauthd-ng is not running" \
+	"no socket at $QUEUE/var/run/saslauthd/mux"
 
 # ---- stop: nothing of this instance is left ------------------------------
 if "$POSTFIX" -c "$CONF" stop >"$SB/postfix.out" 2>&1; then
