@@ -28,6 +28,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "proto_dovecot.h"
 #include "proto_saslauthd.h"
 
 #define SASLD_TEST_NAME "testsaslauthd-ng"
@@ -38,6 +39,8 @@
  */
 #ifndef SASLD_DEFAULT_SOCKET
 #define SASLD_DEFAULT_SOCKET "/run/saslauthd/mux"
+/* Where Postfix's smtpd_sasl_path = private/auth points (Dovecot's docs). */
+#define SASLD_DEFAULT_DOVECOT_SOCKET "/var/spool/postfix/private/auth"
 #endif
 #define SASLD_TEST_SERVICE "imap" /* Cyrus testsaslauthd's default */
 /* libsasl2's request buffer: no real client sends a larger request. */
@@ -73,6 +76,7 @@ struct tsa_opts {
 	long timeout; /* s, per attempt */
 	int verbose;
 	int password_stdin; /* -p - */
+	int dovecot; /* -D: the Dovecot auth protocol */
 };
 
 enum tsa_io {
@@ -96,7 +100,7 @@ tsa_usage(FILE *fp)
 	    "%s: usage: %s -u username -p password\n"
 	    "              [-r realm] [-s servicename]\n"
 	    "              [-f socket path] [-R repeatnum]\n"
-	    "              [-a clientaddr] [-t seconds] [-v] [-h]\n"
+	    "              [-a clientaddr] [-t seconds] [-D] [-v] [-h]\n"
 	    "  -u username  login, sent as given (no @ split)\n"
 	    "  -p password  password; \"-\" reads the first line of standard\n"
 	    "               input (prompting with echo off on a terminal)\n"
@@ -109,6 +113,11 @@ tsa_usage(FILE *fp)
 	    "(5-field request)\n"
 	    "  -t seconds   timeout for connect, write and reply, per attempt\n"
 	    "               (1..%d, default %d)\n"
+	    "  -D           speak the Dovecot auth protocol (AUTH PLAIN), as\n"
+	    "               Postfix's smtpd_sasl_type = dovecot does (default\n"
+	    "               socket " SASLD_DEFAULT_DOVECOT_SOCKET
+	    "; a realm is\n"
+	    "               sent as user@realm, -a as rip=)\n"
 	    "  -v           print the reply text and latency on stderr\n"
 	    "  -h           print this help on stdout and exit\n",
 	    SASLD_TEST_NAME, SASLD_TEST_NAME, SASLD_TEST_SERVICE,
@@ -353,6 +362,188 @@ out:
 	return rv;
 }
 
+/*
+ * Read from the Dovecot server until a line from *scan on starts with one
+ * of prefixes (the handshake's DONE, or the answer to request 1). Lines
+ * before it stay in buf; *scan moves past it. Returns 0 with the line at
+ * buf[*ret_off..*ret_off + *ret_len), or -1 after reporting why.
+ */
+static int
+tsa_dovecot_line(int fd, uint8_t *buf, size_t bufsz, size_t *have, size_t *scan,
+    size_t *ret_off, size_t *ret_len, const char *const *prefixes,
+    int64_t deadline)
+{
+	size_t linelen, used, n, i;
+	enum tsa_io st;
+	int r;
+
+	for (;;) {
+		r = dovecot_next_line(buf + *scan, *have - *scan,
+		    DOVECOT_MAX_LINE, &linelen, &used);
+		if (r == -1) {
+			(void)fputs("bad response from server (line too "
+				    "long)\n",
+			    stderr);
+			return -1;
+		}
+		if (r == 1) {
+			*ret_off = *scan;
+			*ret_len = linelen;
+			*scan += used;
+			for (i = 0; prefixes[i] != NULL; i++)
+				if (linelen >= strlen(prefixes[i]) &&
+				    memcmp(buf + *ret_off, prefixes[i],
+					strlen(prefixes[i])) == 0)
+					return 0;
+			continue;
+		}
+		if (*have == bufsz) {
+			(void)fputs("bad response from server\n", stderr);
+			return -1;
+		}
+		st = tsa_read(fd, buf + *have, bufsz - *have, &n, deadline);
+		if (st != TSA_IO_OK) {
+			tsa_report(st, "read failed", 0);
+			return -1;
+		}
+		*have += n;
+	}
+}
+
+/*
+ * One check over the Dovecot auth protocol on a new connection: VERSION,
+ * CPID and an AUTH PLAIN with the initial response sent at once (as
+ * Postfix pipelines them), then the handshake up to DONE (which must offer
+ * PLAIN), then OK or FAIL for request 1. Printed as the saslauthd mode.
+ */
+static int
+tsa_attempt_dovecot(const struct tsa_opts *o, const struct sockaddr_un *sun,
+    socklen_t sunlen, const uint8_t *req, size_t reqlen)
+{
+	static const char *const done[] = {"DONE", NULL};
+	static const char *const answer[] = {
+	    "OK\t1\t", "OK\t1\n", "FAIL\t1", "CONT\t1\t", NULL};
+	uint8_t buf[DOVECOT_MAX_LINE * 2];
+	size_t have = 0, scan = 0, off, len, i;
+	int64_t start, deadline;
+	enum tsa_io st;
+	int fd = -1, ok, plain = 0, rv = SASLD_TEST_EXIT_FAIL;
+
+	start = tsa_now_ns();
+	deadline = start + o->timeout * SASLD_TEST_NS_PER_SEC;
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	if (fd == -1) {
+		perror("socket() ");
+		goto out;
+	}
+	st = tsa_connect(fd, sun, sunlen, deadline);
+	if (st != TSA_IO_OK) {
+		tsa_report(st, "connect() ", 1);
+		goto out;
+	}
+	st = tsa_write(fd, req, reqlen, deadline);
+	if (st != TSA_IO_OK) {
+		tsa_report(st, "write failed", 0);
+		goto out;
+	}
+	/* The handshake: it must say VERSION 1 and offer PLAIN. */
+	if (tsa_dovecot_line(fd, buf, sizeof(buf), &have, &scan, &off, &len,
+		done, deadline) == -1)
+		goto out;
+	for (i = 0; i + 11 <= off; i++)
+		if (memcmp(buf + i, "MECH\tPLAIN", 10) == 0 &&
+		    (buf[i + 10] == '\t' || buf[i + 10] == '\n'))
+			plain = 1;
+	if (have < 10 || memcmp(buf, "VERSION\t1\t", 10) != 0 || !plain) {
+		(void)fputs("bad response from server (not a Dovecot auth "
+			    "server offering PLAIN)\n",
+		    stderr);
+		goto out;
+	}
+	if (tsa_dovecot_line(fd, buf, sizeof(buf), &have, &scan, &off, &len,
+		answer, deadline) == -1)
+		goto out;
+	if (buf[off] == 'C') {
+		(void)fputs("bad response from server (CONT to a PLAIN "
+			    "request with its initial response)\n",
+		    stderr);
+		goto out;
+	}
+	ok = buf[off] == 'O';
+	(void)fputs(ok ? "OK \"Success.\"\n" : "NO \"authentication failed\"\n",
+	    stdout);
+	(void)fflush(stdout);
+	if (o->verbose)
+		tsa_print_reply(buf + off, len, 0, tsa_now_ns() - start);
+	rv = ok ? SASLD_TEST_EXIT_OK : SASLD_TEST_EXIT_FAIL;
+out:
+	explicit_bzero(buf, sizeof(buf));
+	if (fd != -1)
+		(void)close(fd);
+	return rv;
+}
+
+/*
+ * The Dovecot request: VERSION, CPID and AUTH 1 PLAIN with resp= the
+ * base64 of NUL user NUL password. Returns its length, 0 if it does not
+ * fit or a field cannot be sent.
+ */
+static size_t
+tsa_dovecot_request(const struct tsa_opts *o, const char *password,
+    size_t passwordlen, uint8_t *out, size_t outsz)
+{
+	uint8_t plain[2 * DOVECOT_MAX_USER + DOVECOT_MAX_PASS + 2];
+	uint8_t svc[2 * DOVECOT_MAX_SERVICE], rip[2 * DOVECOT_MAX_IP + 2];
+	char b64[((sizeof(plain) + 2) / 3) * 4 + 1];
+	size_t ul, rl, pl = 0, svclen, riplen = 0, b64len, iplen = 0;
+	const char *semi = NULL;
+	int n;
+
+	ul = strlen(o->user);
+	rl = strlen(o->realm);
+	if (ul + rl + passwordlen + 3 > sizeof(plain))
+		return 0;
+	plain[pl++] = '\0'; /* no authzid */
+	memcpy(plain + pl, o->user, ul);
+	pl += ul;
+	if (rl > 0) {
+		plain[pl++] = '@';
+		memcpy(plain + pl, o->realm, rl);
+		pl += rl;
+	}
+	plain[pl++] = '\0';
+	memcpy(plain + pl, password, passwordlen);
+	pl += passwordlen;
+	n = dovecot_b64_encode(plain, pl, b64, sizeof(b64), &b64len);
+	explicit_bzero(plain, sizeof(plain));
+	if (n == -1 ||
+	    dovecot_escape((const uint8_t *)o->service, strlen(o->service), svc,
+		sizeof(svc), &svclen) == -1)
+		goto fail;
+	if (o->addr != NULL) {
+		/* "ip;port" as in the saslauthd mode: rip= gets the ip. */
+		semi = strchr(o->addr, ';');
+		iplen =
+		    semi != NULL ? (size_t)(semi - o->addr) : strlen(o->addr);
+		if (dovecot_escape((const uint8_t *)o->addr, iplen, rip,
+			sizeof(rip), &riplen) == -1)
+			goto fail;
+	}
+	n = snprintf((char *)out, outsz,
+	    "VERSION\t1\t2\nCPID\t%ld\nAUTH\t1\tPLAIN\tservice=%.*s%s%.*s"
+	    "\tresp=%s\n",
+	    (long)getpid(), (int)svclen, (const char *)svc,
+	    o->addr != NULL ? "\trip=" : "", (int)riplen, (const char *)rip,
+	    b64);
+	explicit_bzero(b64, sizeof(b64));
+	if (n < 0 || (size_t)n >= outsz)
+		return 0;
+	return (size_t)n;
+fail:
+	explicit_bzero(b64, sizeof(b64));
+	return 0;
+}
+
 static void
 tsa_catch(int signo)
 {
@@ -519,7 +710,7 @@ main(int argc, char *argv[])
 	struct sockaddr_un sun;
 	/* Our copy of the password (argv's is erased); req holds another. */
 	char password[SASLD_TEST_MAX_REQUEST];
-	uint8_t req[SASLD_TEST_MAX_REQUEST];
+	uint8_t req[SASLD_TEST_MAX_REQUEST + DOVECOT_MAX_LINE];
 	const char *fields[PROTO_NFIELDS];
 	size_t lens[PROTO_NFIELDS];
 	size_t passwordlen = 0, reqlen = 0, pathlen, arglen;
@@ -534,13 +725,16 @@ main(int argc, char *argv[])
 	memset(&o, 0, sizeof(o));
 	o.realm = "";
 	o.service = SASLD_TEST_SERVICE;
-	o.path = SASLD_DEFAULT_SOCKET;
+	o.path = NULL;
 	o.repeat = 1;
 	o.timeout = SASLD_TEST_TIMEOUT;
 
 	opterr = 0; /* our messages name us as the usage text does */
-	while ((c = getopt(argc, argv, ":u:p:r:s:f:R:a:t:vh")) != -1) {
+	while ((c = getopt(argc, argv, ":u:p:r:s:f:R:a:t:vhD")) != -1) {
 		switch (c) {
+		case 'D':
+			o.dovecot = 1;
+			break;
 		case 'u':
 			o.user = optarg;
 			break;
@@ -636,6 +830,9 @@ main(int argc, char *argv[])
 		goto out;
 	}
 
+	if (o.path == NULL)
+		o.path = o.dovecot ? SASLD_DEFAULT_DOVECOT_SOCKET
+				   : SASLD_DEFAULT_SOCKET;
 	pathlen = strlen(o.path);
 	if (pathlen == 0 || pathlen >= sizeof(sun.sun_path)) {
 		(void)fprintf(stderr,
@@ -653,6 +850,22 @@ main(int argc, char *argv[])
 	    tsa_read_password(password, sizeof(password), &passwordlen) == -1)
 		goto out;
 
+	if (o.dovecot) {
+		reqlen = tsa_dovecot_request(
+		    &o, password, passwordlen, req, sizeof(req));
+		if (reqlen == 0) {
+			(void)fprintf(stderr,
+			    "%s: request too large or not sendable\n",
+			    SASLD_TEST_NAME);
+			goto out;
+		}
+		for (i = 0; i < o.repeat; i++) {
+			(void)printf("%ld: ", i);
+			(void)fflush(stdout);
+			rv = tsa_attempt_dovecot(&o, &sun, sunlen, req, reqlen);
+		}
+		goto out;
+	}
 	fields[PROTO_LOGIN] = o.user;
 	fields[PROTO_PASSWORD] = password;
 	fields[PROTO_SERVICE] = o.service;
