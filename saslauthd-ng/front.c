@@ -284,8 +284,22 @@ conn_request(struct conn *c, enum proto_status ps)
 		return;
 	}
 	conn_events(c, 0); /* only HUP/ERR until the answer */
-	conn_set_timer(c, cfg->pam_timeout_ms, queue_timeout);
+	c->queue_deadline = timer_now() + cfg->pam_timeout_ms;
+	if (timer_set(&loop.timers, &c->timer, c->queue_deadline,
+		queue_timeout) == -1)
+		fatal("timer");
 	pool_submit(c);
+}
+
+void
+front_requeued(struct conn *c)
+{
+	/* The first deadline still holds: queue and PAM together stay
+	 * within twice --pam-timeout. A deadline already past fires at
+	 * once, unless an idle worker takes the check first. */
+	if (timer_set(&loop.timers, &c->timer, c->queue_deadline,
+		queue_timeout) == -1)
+		fatal("timer");
 }
 
 size_t
@@ -320,10 +334,17 @@ front_encode_auth(struct conn *c, uint8_t *out, size_t outsz)
 	r.rhost.ptr = (const uint8_t *)c->rhost;
 	r.rhost.len = strlen(c->rhost);
 	n = ipc_encode_auth(out, outsz, &r);
-	/* The worker owns the password now. */
-	explicit_bzero(
-	    (void *)c->req.f[PROTO_PASSWORD].ptr, c->req.f[PROTO_PASSWORD].len);
+	/* c keeps the password until the worker says it started: should
+	 * the worker die first, the check goes to another one. */
 	return n;
+}
+
+void
+front_auth_wipe(struct conn *c)
+{
+	if (c->req.f[PROTO_PASSWORD].ptr != NULL)
+		explicit_bzero((void *)c->req.f[PROTO_PASSWORD].ptr,
+		    c->req.f[PROTO_PASSWORD].len);
 }
 
 static void
@@ -340,6 +361,7 @@ front_auth_done(
 	char reply[SASLD_MAX_REPLY];
 	unsigned delay_ms;
 
+	front_auth_wipe(c);
 	timer_cancel(&loop.timers, &c->timer);
 	if (text != NULL) {
 		reason = text;
