@@ -10,9 +10,11 @@
  * root parent and immediately chroots into an empty directory, drops to
  * --user with no groups and no capabilities, and sets NO_NEW_PRIVS before
  * its first accept(). Every resource a client can hold has a limit:
- * connections (--max-connections), bytes (--max-field), time (read
- * deadline, PAM deadline, drain deadline). Malformed input is answered NO
- * and closed, never fatal. Passwords are never logged.
+ * connections (--max-connections, and --max-connections-per-uid by the
+ * kernel's SO_PEERCRED), bytes (--max-field), time (read deadline, PAM
+ * deadline, drain deadline). Peers outside --allow-uid/--allow-gid are
+ * closed before a byte is read. Malformed input is answered NO and closed,
+ * never fatal. Passwords are never logged.
  */
 #include <sys/epoll.h>
 #include <sys/queue.h>
@@ -30,10 +32,14 @@
 #include "front.h"
 #include "ipc.h"
 #include "log.h"
+#include "peer.h"
 #include "pool.h"
 #include "privsep.h"
 
 #define FRONT_MAX_LISTEN 16
+#ifndef SO_PEERGROUPS
+#define SO_PEERGROUPS 59 /* Linux 4.13; older headers lack the name */
+#endif
 #define FRONT_MAX_EVENTS 64
 #define FRONT_LOG_FIELD 128 /* sanitized user/service/realm in log lines */
 
@@ -50,9 +56,13 @@ static struct conn_list conns = TAILQ_HEAD_INITIALIZER(conns);
 static unsigned nconns;
 static int accepting_paused, shutting_down;
 static struct timer accept_timer, shutdown_timer;
+static struct peer_table peers; /* open connections per peer uid */
+static struct peer_ratelog refuse_uid_log, refuse_allow_log;
+static gid_t peer_groups[PEER_MAX_GROUPS]; /* SO_PEERGROUPS answer */
+static int peergroups_warned;
 static struct {
 	unsigned long accepted, ok, failed, tempfail, rejected, timeouts,
-	    overload, log_dropped;
+	    overload, log_dropped, refused_uid, refused_allow;
 } st;
 
 static void conn_close(struct conn *c);
@@ -157,6 +167,7 @@ conn_close(struct conn *c)
 	(void)close(c->ev.fd);
 	TAILQ_REMOVE(&conns, c, link);
 	nconns--;
+	peer_release(&peers, c->peer_uid);
 	explicit_bzero(c->buf, c->cap);
 	free(c);
 	if (accepting_paused && !shutting_down && nconns < cfg->max_conns) {
@@ -519,6 +530,76 @@ accept_resume(struct timer *t)
 	}
 }
 
+/* ", and N more since the last report", or "". */
+static const char *
+more_since(char *dst, size_t dstsz, unsigned long more)
+{
+	dst[0] = '\0';
+	if (more > 0)
+		(void)snprintf(
+		    dst, dstsz, "; %lu more since the last report", more);
+	return dst;
+}
+
+/*
+ * May a new connection with these kernel credentials (NULL: unknown)
+ * stay? 0: yes, and it is counted for its uid; -1: refuse it.
+ */
+static int
+conn_admit(int fd, const struct ucred *cred)
+{
+	struct peer_cred pc;
+	unsigned long more;
+	socklen_t len;
+	char tail[64];
+
+	memset(&pc, 0, sizeof(pc));
+	pc.uid = (uid_t)-1;
+	pc.gid = (gid_t)-1;
+	if (cred != NULL) {
+		pc.known = 1;
+		pc.uid = cred->uid;
+		pc.gid = cred->gid;
+	}
+	if (cred != NULL && cfg->allow_gid.n > 0) {
+		/* SO_PEERCRED has the primary group only; Postfix's smtpd
+		 * reaches the socket through its supplementary sasl group. */
+		len = sizeof(peer_groups);
+		if (getsockopt(fd, SOL_SOCKET, SO_PEERGROUPS, peer_groups,
+			&len) == 0) {
+			pc.groups = peer_groups;
+			pc.ngroups = len / sizeof(peer_groups[0]);
+		} else if (!peergroups_warned) {
+			peergroups_warned = 1;
+			log_warn("SO_PEERGROUPS: --allow-gid can only match "
+				 "primary groups");
+		}
+	}
+	if (!peer_allowed(&cfg->allow_uid, &cfg->allow_gid, &pc)) {
+		st.refused_allow++;
+		if (peer_ratelog(&refuse_allow_log, timer_now(),
+			SASLD_REFUSE_LOG_MS, &more))
+			log_warnx("refused a connection from uid %ld gid %ld "
+				  "pid %ld: not in --allow-uid/--allow-gid%s",
+			    (long)pc.uid, (long)pc.gid,
+			    cred != NULL ? (long)cred->pid : -1L,
+			    more_since(tail, sizeof(tail), more));
+		return -1;
+	}
+	if (peer_take(&peers, pc.uid) == -1) {
+		st.refused_uid++;
+		if (peer_ratelog(&refuse_uid_log, timer_now(),
+			SASLD_REFUSE_LOG_MS, &more))
+			log_warnx("refused a connection from uid %ld pid %ld: "
+				  "it holds %u (--max-connections-per-uid)%s",
+			    (long)pc.uid, cred != NULL ? (long)cred->pid : -1L,
+			    peer_count(&peers, pc.uid),
+			    more_since(tail, sizeof(tail), more));
+		return -1;
+	}
+	return 0;
+}
+
 static void
 do_accept(struct evsrc *ev)
 {
@@ -527,7 +608,7 @@ do_accept(struct evsrc *ev)
 	socklen_t cl;
 	struct conn *c;
 	size_t cap;
-	int fd;
+	int fd, have_cred;
 
 	while (nconns < cfg->max_conns) {
 		fd = accept4(ev->fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
@@ -548,10 +629,25 @@ do_accept(struct evsrc *ev)
 				log_warn("accept");
 			return;
 		}
+		cl = sizeof(cred);
+		have_cred =
+		    getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &cl) == 0;
+		if (conn_admit(fd, have_cred ? &cred : NULL) == -1) {
+			/*
+			 * Closed before a byte is read or sent. Clients take
+			 * that as a temporary failure (libsasl2 SASL_FAIL,
+			 * Postfix "454 4.7.0", Exim defers), not as a wrong
+			 * password, which is right for a limit or a policy;
+			 * and no reply exists that a client could misread.
+			 */
+			(void)close(fd);
+			continue;
+		}
 		/* The largest valid request plus one byte, to see excess. */
 		cap = PROTO_NFIELDS * (2 + cfg->max_field) + 1;
 		if ((c = calloc(1, sizeof(*c) + cap)) == NULL) {
 			log_warn("calloc");
+			peer_release(&peers, have_cred ? cred.uid : (uid_t)-1);
 			(void)close(fd);
 			return;
 		}
@@ -561,8 +657,7 @@ do_accept(struct evsrc *ev)
 		c->state = CONN_READ;
 		c->t_start = timer_now();
 		c->peer_uid = (uid_t)-1;
-		cl = sizeof(cred);
-		if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &cl) == 0) {
+		if (have_cred) {
 			c->peer_uid = cred.uid;
 			c->peer_pid = cred.pid;
 		}
@@ -571,6 +666,7 @@ do_accept(struct evsrc *ev)
 		ee.data.ptr = &c->ev;
 		if (epoll_ctl(loop.epfd, EPOLL_CTL_ADD, fd, &ee) == -1) {
 			log_warn("epoll_ctl");
+			peer_release(&peers, c->peer_uid);
 			(void)close(fd);
 			free(c);
 			return;
@@ -595,9 +691,12 @@ front_stats(void)
 {
 	log_info("front: %u connections open, %lu accepted, %lu OK, %lu "
 		 "failed, %lu temporary failures, %lu rejected, %lu timeouts, "
-		 "%lu overloads, %lu log lines dropped",
+		 "%lu overloads, %lu log lines dropped, %lu refused over "
+		 "--max-connections-per-uid, %lu refused by "
+		 "--allow-uid/--allow-gid",
 	    nconns, st.accepted, st.ok, st.failed, st.tempfail, st.rejected,
-	    st.timeouts, st.overload, st.log_dropped);
+	    st.timeouts, st.overload, st.log_dropped, st.refused_uid,
+	    st.refused_allow);
 	pool_stats();
 }
 
@@ -709,6 +808,9 @@ front_main(const struct config *c, int ctlfd, const int *listen_fds,
 	privsep_drop(chroot_dir, uid, gid);
 	log_set_forward(front_log_forward);
 	pool_init(&loop);
+	if (peer_table_init(&peers, cfg->max_conns, cfg->max_conns_per_uid) ==
+	    -1)
+		fatal("front: per-uid table");
 
 	parent_src.kind = EV_PARENT;
 	parent_src.fd = ctlfd;

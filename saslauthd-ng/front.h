@@ -41,6 +41,8 @@
  * times: an idle worker's death must not cost a request, and a worker
  * that dies on receipt again and again must not hold it forever. */
 #define SASLD_AUTH_RETRIES 1
+/* Refused connections are logged at most once per this, then counted. */
+#define SASLD_REFUSE_LOG_MS 10000
 
 enum ev_kind { EV_LISTEN, EV_CONN, EV_WORKER, EV_PARENT };
 
