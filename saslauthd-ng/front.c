@@ -37,6 +37,13 @@
 #include "privsep.h"
 
 #define FRONT_MAX_LISTEN 16
+/*
+ * Descriptors the front holds besides client connections: stdio (3), the
+ * epoll fd, the parent channel, one in flight from the parent, and slack
+ * (8 in all); the listeners; and worker channels, twice the pool (after
+ * HUP, retiring workers' channels stay open until their checks end).
+ */
+#define FRONT_FDS_FIXED 8
 #ifndef SO_PEERGROUPS
 #define SO_PEERGROUPS 59 /* Linux 4.13; older headers lack the name */
 #endif
@@ -311,6 +318,17 @@ front_requeued(struct conn *c)
 	if (timer_set(&loop.timers, &c->timer, c->queue_deadline,
 		queue_timeout) == -1)
 		fatal("timer");
+}
+
+unsigned long
+front_fd_need(const struct config *c)
+{
+	unsigned long workers = (unsigned long)c->nworkers;
+
+	if (c->nworkers == 0)
+		workers = (unsigned long)c->fork_limit;
+	return (unsigned long)c->max_conns + FRONT_FDS_FIXED +
+	    FRONT_MAX_LISTEN + 2 * workers;
 }
 
 size_t

@@ -99,6 +99,9 @@ void front_main(const struct config *cfg, int ctlfd, const int *listen_fds,
     int nlisten, uid_t uid, gid_t gid, const char *chroot_dir)
     __attribute__((noreturn));
 
+/* RLIMIT_NOFILE the front needs for cfg's limits (the parent sets it). */
+unsigned long front_fd_need(const struct config *cfg);
+
 /*
  * Called by pool.c when c's check can go to a worker: build the
  * IPC_FRONT_AUTH body into out (the caller wipes it). c keeps the password

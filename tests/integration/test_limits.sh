@@ -9,7 +9,11 @@
 #   --allow-uid / --allow-gid  names and numbers, repeatable; a primary or
 #                              a supplementary group (SO_PEERGROUPS)
 #                              matches; root always may; others are closed
-#                              at once; bad lists exit 1 with a message.
+#                              at once; bad lists exit 1 with a message;
+#   --max-connections          1200 idle connections held at once while a
+#                              normal check answers in normal time, with
+#                              the descriptor limit raised for the front
+#                              only; a hard limit too low exits 1.
 # Clients run as throw-away users of the private /etc (lib.sh): flooder
 # and other (supplementary group sasl), saslprim (primary group sasl),
 # nosasl (no sasl at all).
@@ -17,6 +21,7 @@
 
 HOLDCONNS="$SASLD_BUILD/bin/holdconns"
 FAST_MS=${SASLD_FAST_MS:-500}
+BIG=${SASLD_BIG_CONNS:-1200} # idle connections in the global-limit case
 BG=()
 
 useradd --system --no-create-home --shell /usr/sbin/nologin -G sasl flooder
@@ -182,6 +187,9 @@ cli "--max-connections-per-uid 0" 1 "invalid number '0'" -- "${D[@]}" \
 cli "--max-connections-per-uid above --max-connections" 1 \
 	"--max-connections-per-uid 9 is more than --max-connections 8" -- \
 	"${D[@]}" --max-connections 8 --max-connections-per-uid 9
+cli "--max-connections 1500 under a hard limit of 1024 open files" 1 \
+	"--max-connections 1500 needs [0-9]+ open files in the front, but their hard limit is 1024" \
+	-- prlimit --nofile=1024:1024 "${D[@]}" --max-connections 1500
 help=$("$DAEMON" --help)
 for o in --max-connections-per-uid --allow-uid --allow-gid; do
 	if grep -q -- "$o" <<<"$help"; then
@@ -290,6 +298,57 @@ check_ok "--allow-gid flooder: flooder (its primary group)" flooder
 check_ok "--allow-uid nosasl with --allow-gid: nosasl" nosasl
 check_closed "--allow-gid flooder: other" other
 end_case "--allow-gid with --allow-uid"
+
+# --- 6. $BIG idle connections, normal checks in normal time ---------------
+# The daemon starts with a soft limit of 1024 open files: it must raise it
+# for the front, and give the workers the original back.
+PRE=(prlimit --nofile=1024:)
+restart -n 2 --max-connections 1500 --read-timeout 60
+PRE=()
+soft=$(awk '/^Max open files/ {print $4}' "/proc/$FRONT0/limits")
+if [ "${soft:-0}" -ge 1500 ]; then
+	pass "the front's open-files limit was raised to $soft (from 1024)"
+else
+	fail "the front's open-files limit is '$soft', want >= 1500"
+fi
+w=$(worker_pids | head -1)
+wsoft=$(awk '/^Max open files/ {print $4}' "/proc/$w/limits")
+if [ "$wsoft" = 1024 ]; then
+	pass "the workers keep the limit they were started with (1024)"
+else
+	fail "worker $w open-files limit '$wsoft', want 1024"
+fi
+t0=$(date +%s%N)
+hold big root "$BIG" -w 1000
+t1=$(date +%s%N)
+if [ "$H_OPEN" = "$BIG" ] && wait_conns "$BIG"; then
+	pass "$BIG idle connections held at once (open in" \
+		"$(((t1 - t0) / 1000000)) ms)"
+else
+	fail "$BIG idle connections: open '$H_OPEN' closed '$H_CLOSED'" \
+		"failed '$H_FAILED', server side $(conns_open)"
+fi
+lat=()
+ok=0
+for i in 1 2 3 4 5; do
+	normal root
+	lat+=("$R_REPLY/$R_MS")
+	[ "$R_REPLY" = OK ] && [ "$R_MS" -lt "$FAST_MS" ] && ok=$((ok + 1))
+done
+if [ $ok = 5 ]; then
+	pass "with $BIG idle connections, 5 normal checks OK (${lat[*]} ms)"
+else
+	fail "with $BIG idle connections: ${lat[*]} (reply/ms), want 5 OK" \
+		"in < $FAST_MS ms"
+fi
+check_ok "with $BIG idle connections, another uid" other
+unhold big
+if wait_conns 0; then
+	pass "all $BIG closed when the client went"
+else
+	fail "$(conns_open) connections left after the client went"
+fi
+end_case "$BIG idle connections"
 
 echo "elapsed: ${SECONDS}s"
 finish
