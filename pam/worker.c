@@ -4,7 +4,10 @@
  * with fd 3 (IPC_WORKER_FD) an AF_UNIX SOCK_SEQPACKET socket to the front.
  * It says HELLO, then answers IPC_FRONT_AUTH frames one at a time through
  * pamauth_verify(), and exits after --max-requests checks (PAM modules
- * leak) or when the front closes the channel.
+ * leak) or when the front closes the channel. Before each check reaches
+ * PAM it says IPC_WORKER_STARTED: a worker that dies before that point
+ * has not shown the password to PAM, and the front tries the check on
+ * another worker; after it, never (ipc.h).
  *
  * SECURITY: runs as root (pam_unix reads /etc/shadow itself only with euid
  * 0) and holds passwords, so it is not dumpable and writes no core file.
@@ -274,6 +277,13 @@ worker_serve(int fd, int last)
 	worker_copy(worker_rhost, &areq.rhost);
 	explicit_bzero(&areq, sizeof(areq));
 	explicit_bzero(worker_frame, sizeof(worker_frame));
+	/* No PAM call before the front knows: if this send fails, the
+	 * front may give the check to another worker, so PAM must not see
+	 * it here. */
+	if (ipc_send(fd, IPC_WORKER_STARTED, 0, msg.id, NULL, 0, -1) == -1) {
+		worker_wipe();
+		fatal("ipc_send %s", ipc_type_name(IPC_WORKER_STARTED));
+	}
 
 	req.login = worker_login;
 	req.password = worker_password;

@@ -35,6 +35,9 @@ enum {
 	OPT_POSTFIX_CHROOT,
 	OPT_POSTFIX_CONFIG,
 	OPT_CHECK,
+	OPT_MAX_CONNS_PER_UID,
+	OPT_ALLOW_UID,
+	OPT_ALLOW_GID,
 };
 
 static const struct option long_opts[] = {
@@ -53,6 +56,9 @@ static const struct option long_opts[] = {
     {"postfix-chroot", optional_argument, NULL, OPT_POSTFIX_CHROOT},
     {"postfix-config", required_argument, NULL, OPT_POSTFIX_CONFIG},
     {"check", no_argument, NULL, OPT_CHECK},
+    {"max-connections-per-uid", required_argument, NULL, OPT_MAX_CONNS_PER_UID},
+    {"allow-uid", required_argument, NULL, OPT_ALLOW_UID},
+    {"allow-gid", required_argument, NULL, OPT_ALLOW_GID},
     {NULL, 0, NULL, 0},
 };
 
@@ -110,6 +116,19 @@ usage(FILE *fp)
 	    "(default %d)\n"
 	    "  --fork-limit N       with -n 0, workers running at once "
 	    "(default %d)\n"
+	    "  --max-connections-per-uid N\n"
+	    "                       connections one client uid may hold "
+	    "(default half of\n"
+	    "                       --max-connections; root is not "
+	    "limited); more are closed\n"
+	    "  --allow-uid LIST     only these users may connect: names or "
+	    "numbers,\n"
+	    "                       comma-separated, repeatable (root "
+	    "always may)\n"
+	    "  --allow-gid LIST     only members of these groups, primary "
+	    "or supplementary;\n"
+	    "                       with --allow-uid, either match lets a "
+	    "client in\n"
 	    "\n"
 	    "Sockets (DIR/mux of -m is always served; up to %d in all):\n"
 	    "  --listen saslauthd:PATH[,mode=OCTAL][,owner=USER]"
@@ -422,6 +441,62 @@ finish_paths(struct config *cfg)
 	return 0;
 }
 
+static int
+lookup_user(const char *name, uint32_t *ret_id)
+{
+	struct passwd *pw;
+
+	if ((pw = getpwnam(name)) == NULL)
+		return -1;
+	*ret_id = (uint32_t)pw->pw_uid;
+	return 0;
+}
+
+static int
+lookup_group(const char *name, uint32_t *ret_id)
+{
+	struct group *gr;
+
+	if ((gr = getgrnam(name)) == NULL)
+		return -1;
+	*ret_id = (uint32_t)gr->gr_gid;
+	return 0;
+}
+
+/* --allow-uid / --allow-gid: names are resolved now, in the parent. */
+static int
+parse_allow(
+    struct peer_idlist *ids, const char *opt, const char *arg, int groups)
+{
+	char bad[64];
+
+	switch (peer_parse_ids(
+	    ids, arg, groups ? lookup_group : lookup_user, bad, sizeof(bad))) {
+	case PEER_PARSE_OK:
+		return 0;
+	case PEER_PARSE_EMPTY:
+		fprintf(stderr,
+		    "saslauthd-ng: %s: empty name in '%s' (want NAME or "
+		    "NUMBER, comma-separated)\n",
+		    opt, arg);
+		break;
+	case PEER_PARSE_RANGE:
+		fprintf(stderr,
+		    "saslauthd-ng: %s: '%s' is not a valid %s (0..%lu)\n", opt,
+		    bad, groups ? "gid" : "uid", (unsigned long)UINT32_MAX - 1);
+		break;
+	case PEER_PARSE_UNKNOWN:
+		fprintf(stderr, "saslauthd-ng: %s: no such %s: '%s'\n", opt,
+		    groups ? "group" : "user", bad);
+		break;
+	case PEER_PARSE_FULL:
+		fprintf(stderr, "saslauthd-ng: %s: more than %d entries\n", opt,
+		    PEER_MAX_IDS);
+		break;
+	}
+	return -1;
+}
+
 static void
 defaults(struct config *cfg)
 {
@@ -591,6 +666,25 @@ config_parse(int argc, char *argv[], struct config *ret_cfg)
 			}
 			cfg.max_conns = (unsigned)v;
 			break;
+		case OPT_MAX_CONNS_PER_UID:
+			if (parse_long(optarg, 1, SASLD_MAX_CONNS_LIMIT, &v) ==
+			    -1) {
+				bad_number("--max-connections-per-uid", optarg,
+				    1, SASLD_MAX_CONNS_LIMIT);
+				return CONFIG_EXIT_ERR;
+			}
+			cfg.max_conns_per_uid = (unsigned)v;
+			break;
+		case OPT_ALLOW_UID:
+			if (parse_allow(
+				&cfg.allow_uid, "--allow-uid", optarg, 0) == -1)
+				return CONFIG_EXIT_ERR;
+			break;
+		case OPT_ALLOW_GID:
+			if (parse_allow(
+				&cfg.allow_gid, "--allow-gid", optarg, 1) == -1)
+				return CONFIG_EXIT_ERR;
+			break;
 		case OPT_FORK_LIMIT:
 			if (parse_long(optarg, 1, SASLD_MAX_WORKERS, &v) ==
 			    -1) {
@@ -659,6 +753,18 @@ config_parse(int argc, char *argv[], struct config *ret_cfg)
 		    "saslauthd-ng: no authentication mechanism specified "
 		    "(use -a pam)\n");
 		usage(stderr);
+		return CONFIG_EXIT_ERR;
+	}
+	if (cfg.max_conns_per_uid == 0) {
+		cfg.max_conns_per_uid = cfg.max_conns / SASLD_PER_UID_DIVISOR;
+		if (cfg.max_conns_per_uid == 0)
+			cfg.max_conns_per_uid = 1;
+	} else if (cfg.max_conns_per_uid > cfg.max_conns) {
+		fprintf(stderr,
+		    "saslauthd-ng: --max-connections-per-uid %u is more than "
+		    "--max-connections %u (equal turns the per-uid limit "
+		    "off)\n",
+		    cfg.max_conns_per_uid, cfg.max_conns);
 		return CONFIG_EXIT_ERR;
 	}
 	if (finish_paths(&cfg) == -1)

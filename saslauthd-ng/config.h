@@ -16,6 +16,7 @@
 #include <limits.h>
 #include <stddef.h>
 
+#include "peer.h"
 #include "proto_saslauthd.h"
 
 /* Debian's libsasl2 is built with --with-saslauthd=/var/run/saslauthd and
@@ -32,6 +33,15 @@
 #define SASLD_DEFAULT_READ_TIMEOUT 5 /* s; real clients send at once */
 #define SASLD_DEFAULT_MAX_CONNS 1024
 #define SASLD_MAX_CONNS_LIMIT 65536
+/*
+ * Without --max-connections-per-uid, one uid may hold half of
+ * --max-connections (512 of the default 1024): far above what Postfix's
+ * smtpd processes (all uid postfix, at most one connection each: 100 per
+ * master.cf service by default_process_limit, so 300 for smtp, submission
+ * and smtps) hold even when PAM is slow, yet a local user who floods the
+ * socket leaves the other half to everyone else.
+ */
+#define SASLD_PER_UID_DIVISOR 2
 #define SASLD_DEFAULT_CACHE_TTL 28800 /* Cyrus -t default, 8 h */
 /* With -n 0, how many one-shot workers may run at once. */
 #define SASLD_DEFAULT_FORK_LIMIT 32
@@ -85,6 +95,9 @@ struct config {
 	unsigned read_timeout_ms;
 	unsigned max_requests;
 	unsigned max_conns;
+	unsigned max_conns_per_uid; /* root is not limited (peer.h) */
+	struct peer_idlist allow_uid; /* empty: every uid may connect */
+	struct peer_idlist allow_gid; /* primary or supplementary gid */
 	size_t max_field;
 };
 

@@ -10,9 +10,11 @@
  * root parent and immediately chroots into an empty directory, drops to
  * --user with no groups and no capabilities, and sets NO_NEW_PRIVS before
  * its first accept(). Every resource a client can hold has a limit:
- * connections (--max-connections), bytes (--max-field), time (read
- * deadline, PAM deadline, drain deadline). Malformed input is answered NO
- * and closed, never fatal. Passwords are never logged.
+ * connections (--max-connections, and --max-connections-per-uid by the
+ * kernel's SO_PEERCRED), bytes (--max-field), time (read deadline, PAM
+ * deadline, drain deadline). Peers outside --allow-uid/--allow-gid are
+ * closed before a byte is read. Malformed input is answered NO and closed,
+ * never fatal. Passwords are never logged.
  */
 #include <sys/epoll.h>
 #include <sys/queue.h>
@@ -30,10 +32,21 @@
 #include "front.h"
 #include "ipc.h"
 #include "log.h"
+#include "peer.h"
 #include "pool.h"
 #include "privsep.h"
 
 #define FRONT_MAX_LISTEN 16
+/*
+ * Descriptors the front holds besides client connections: stdio (3), the
+ * epoll fd, the parent channel, one in flight from the parent, and slack
+ * (8 in all); the listeners; and worker channels, twice the pool (after
+ * HUP, retiring workers' channels stay open until their checks end).
+ */
+#define FRONT_FDS_FIXED 8
+#ifndef SO_PEERGROUPS
+#define SO_PEERGROUPS 59 /* Linux 4.13; older headers lack the name */
+#endif
 #define FRONT_MAX_EVENTS 64
 #define FRONT_LOG_FIELD 128 /* sanitized user/service/realm in log lines */
 
@@ -50,9 +63,13 @@ static struct conn_list conns = TAILQ_HEAD_INITIALIZER(conns);
 static unsigned nconns;
 static int accepting_paused, shutting_down;
 static struct timer accept_timer, shutdown_timer;
+static struct peer_table peers; /* open connections per peer uid */
+static struct peer_ratelog refuse_uid_log, refuse_allow_log;
+static gid_t peer_groups[PEER_MAX_GROUPS]; /* SO_PEERGROUPS answer */
+static int peergroups_warned;
 static struct {
 	unsigned long accepted, ok, failed, tempfail, rejected, timeouts,
-	    overload, log_dropped;
+	    overload, log_dropped, refused_uid, refused_allow;
 } st;
 
 static void conn_close(struct conn *c);
@@ -157,6 +174,7 @@ conn_close(struct conn *c)
 	(void)close(c->ev.fd);
 	TAILQ_REMOVE(&conns, c, link);
 	nconns--;
+	peer_release(&peers, c->peer_uid);
 	explicit_bzero(c->buf, c->cap);
 	free(c);
 	if (accepting_paused && !shutting_down && nconns < cfg->max_conns) {
@@ -284,8 +302,33 @@ conn_request(struct conn *c, enum proto_status ps)
 		return;
 	}
 	conn_events(c, 0); /* only HUP/ERR until the answer */
-	conn_set_timer(c, cfg->pam_timeout_ms, queue_timeout);
+	c->queue_deadline = timer_now() + cfg->pam_timeout_ms;
+	if (timer_set(&loop.timers, &c->timer, c->queue_deadline,
+		queue_timeout) == -1)
+		fatal("timer");
 	pool_submit(c);
+}
+
+void
+front_requeued(struct conn *c)
+{
+	/* The first deadline still holds: queue and PAM together stay
+	 * within twice --pam-timeout. A deadline already past fires at
+	 * once, unless an idle worker takes the check first. */
+	if (timer_set(&loop.timers, &c->timer, c->queue_deadline,
+		queue_timeout) == -1)
+		fatal("timer");
+}
+
+unsigned long
+front_fd_need(const struct config *c)
+{
+	unsigned long workers = (unsigned long)c->nworkers;
+
+	if (c->nworkers == 0)
+		workers = (unsigned long)c->fork_limit;
+	return (unsigned long)c->max_conns + FRONT_FDS_FIXED +
+	    FRONT_MAX_LISTEN + 2 * workers;
 }
 
 size_t
@@ -320,10 +363,17 @@ front_encode_auth(struct conn *c, uint8_t *out, size_t outsz)
 	r.rhost.ptr = (const uint8_t *)c->rhost;
 	r.rhost.len = strlen(c->rhost);
 	n = ipc_encode_auth(out, outsz, &r);
-	/* The worker owns the password now. */
-	explicit_bzero(
-	    (void *)c->req.f[PROTO_PASSWORD].ptr, c->req.f[PROTO_PASSWORD].len);
+	/* c keeps the password until the worker says it started: should
+	 * the worker die first, the check goes to another one. */
 	return n;
+}
+
+void
+front_auth_wipe(struct conn *c)
+{
+	if (c->req.f[PROTO_PASSWORD].ptr != NULL)
+		explicit_bzero((void *)c->req.f[PROTO_PASSWORD].ptr,
+		    c->req.f[PROTO_PASSWORD].len);
 }
 
 static void
@@ -340,6 +390,7 @@ front_auth_done(
 	char reply[SASLD_MAX_REPLY];
 	unsigned delay_ms;
 
+	front_auth_wipe(c);
 	timer_cancel(&loop.timers, &c->timer);
 	if (text != NULL) {
 		reason = text;
@@ -497,6 +548,76 @@ accept_resume(struct timer *t)
 	}
 }
 
+/* ", and N more since the last report", or "". */
+static const char *
+more_since(char *dst, size_t dstsz, unsigned long more)
+{
+	dst[0] = '\0';
+	if (more > 0)
+		(void)snprintf(
+		    dst, dstsz, "; %lu more since the last report", more);
+	return dst;
+}
+
+/*
+ * May a new connection with these kernel credentials (NULL: unknown)
+ * stay? 0: yes, and it is counted for its uid; -1: refuse it.
+ */
+static int
+conn_admit(int fd, const struct ucred *cred)
+{
+	struct peer_cred pc;
+	unsigned long more;
+	socklen_t len;
+	char tail[64];
+
+	memset(&pc, 0, sizeof(pc));
+	pc.uid = (uid_t)-1;
+	pc.gid = (gid_t)-1;
+	if (cred != NULL) {
+		pc.known = 1;
+		pc.uid = cred->uid;
+		pc.gid = cred->gid;
+	}
+	if (cred != NULL && cfg->allow_gid.n > 0) {
+		/* SO_PEERCRED has the primary group only; Postfix's smtpd
+		 * reaches the socket through its supplementary sasl group. */
+		len = sizeof(peer_groups);
+		if (getsockopt(fd, SOL_SOCKET, SO_PEERGROUPS, peer_groups,
+			&len) == 0) {
+			pc.groups = peer_groups;
+			pc.ngroups = len / sizeof(peer_groups[0]);
+		} else if (!peergroups_warned) {
+			peergroups_warned = 1;
+			log_warn("SO_PEERGROUPS: --allow-gid can only match "
+				 "primary groups");
+		}
+	}
+	if (!peer_allowed(&cfg->allow_uid, &cfg->allow_gid, &pc)) {
+		st.refused_allow++;
+		if (peer_ratelog(&refuse_allow_log, timer_now(),
+			SASLD_REFUSE_LOG_MS, &more))
+			log_warnx("refused a connection from uid %ld gid %ld "
+				  "pid %ld: not in --allow-uid/--allow-gid%s",
+			    (long)pc.uid, (long)pc.gid,
+			    cred != NULL ? (long)cred->pid : -1L,
+			    more_since(tail, sizeof(tail), more));
+		return -1;
+	}
+	if (peer_take(&peers, pc.uid) == -1) {
+		st.refused_uid++;
+		if (peer_ratelog(&refuse_uid_log, timer_now(),
+			SASLD_REFUSE_LOG_MS, &more))
+			log_warnx("refused a connection from uid %ld pid %ld: "
+				  "it holds %u (--max-connections-per-uid)%s",
+			    (long)pc.uid, cred != NULL ? (long)cred->pid : -1L,
+			    peer_count(&peers, pc.uid),
+			    more_since(tail, sizeof(tail), more));
+		return -1;
+	}
+	return 0;
+}
+
 static void
 do_accept(struct evsrc *ev)
 {
@@ -505,7 +626,7 @@ do_accept(struct evsrc *ev)
 	socklen_t cl;
 	struct conn *c;
 	size_t cap;
-	int fd;
+	int fd, have_cred;
 
 	while (nconns < cfg->max_conns) {
 		fd = accept4(ev->fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
@@ -526,10 +647,25 @@ do_accept(struct evsrc *ev)
 				log_warn("accept");
 			return;
 		}
+		cl = sizeof(cred);
+		have_cred =
+		    getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &cl) == 0;
+		if (conn_admit(fd, have_cred ? &cred : NULL) == -1) {
+			/*
+			 * Closed before a byte is read or sent. Clients take
+			 * that as a temporary failure (libsasl2 SASL_FAIL,
+			 * Postfix "454 4.7.0", Exim defers), not as a wrong
+			 * password, which is right for a limit or a policy;
+			 * and no reply exists that a client could misread.
+			 */
+			(void)close(fd);
+			continue;
+		}
 		/* The largest valid request plus one byte, to see excess. */
 		cap = PROTO_NFIELDS * (2 + cfg->max_field) + 1;
 		if ((c = calloc(1, sizeof(*c) + cap)) == NULL) {
 			log_warn("calloc");
+			peer_release(&peers, have_cred ? cred.uid : (uid_t)-1);
 			(void)close(fd);
 			return;
 		}
@@ -539,8 +675,7 @@ do_accept(struct evsrc *ev)
 		c->state = CONN_READ;
 		c->t_start = timer_now();
 		c->peer_uid = (uid_t)-1;
-		cl = sizeof(cred);
-		if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &cl) == 0) {
+		if (have_cred) {
 			c->peer_uid = cred.uid;
 			c->peer_pid = cred.pid;
 		}
@@ -549,6 +684,7 @@ do_accept(struct evsrc *ev)
 		ee.data.ptr = &c->ev;
 		if (epoll_ctl(loop.epfd, EPOLL_CTL_ADD, fd, &ee) == -1) {
 			log_warn("epoll_ctl");
+			peer_release(&peers, c->peer_uid);
 			(void)close(fd);
 			free(c);
 			return;
@@ -573,9 +709,12 @@ front_stats(void)
 {
 	log_info("front: %u connections open, %lu accepted, %lu OK, %lu "
 		 "failed, %lu temporary failures, %lu rejected, %lu timeouts, "
-		 "%lu overloads, %lu log lines dropped",
+		 "%lu overloads, %lu log lines dropped, %lu refused over "
+		 "--max-connections-per-uid, %lu refused by "
+		 "--allow-uid/--allow-gid",
 	    nconns, st.accepted, st.ok, st.failed, st.tempfail, st.rejected,
-	    st.timeouts, st.overload, st.log_dropped);
+	    st.timeouts, st.overload, st.log_dropped, st.refused_uid,
+	    st.refused_allow);
 	pool_stats();
 }
 
@@ -687,6 +826,9 @@ front_main(const struct config *c, int ctlfd, const int *listen_fds,
 	privsep_drop(chroot_dir, uid, gid);
 	log_set_forward(front_log_forward);
 	pool_init(&loop);
+	if (peer_table_init(&peers, cfg->max_conns, cfg->max_conns_per_uid) ==
+	    -1)
+		fatal("front: per-uid table");
 
 	parent_src.kind = EV_PARENT;
 	parent_src.fd = ctlfd;

@@ -7,8 +7,9 @@
  *
  * SECURITY: everything a client sends arrives here, in a process that has
  * no uid 0, no capabilities, no filesystem and no libpam. Passwords live in
- * a connection's buffer only until the check is handed to a worker, and
- * are wiped then or when the connection dies.
+ * a connection's buffer only until the worker says the check is starting
+ * (IPC_WORKER_STARTED), and are wiped then, when the check ends or when the
+ * connection dies.
  */
 #ifndef SASLD_FRONT_H
 #define SASLD_FRONT_H
@@ -36,6 +37,12 @@
 #define SASLD_MAX_FAIL_DELAY_MS 5000 /* cap on PAM's requested delay */
 #define SASLD_ACCEPT_PAUSE_MS 100 /* back off when out of descriptors */
 #define SASLD_MAX_RHOST 64 /* an IPv6 address with zone fits */
+/* A check whose worker died before starting it is tried again this many
+ * times: an idle worker's death must not cost a request, and a worker
+ * that dies on receipt again and again must not hold it forever. */
+#define SASLD_AUTH_RETRIES 1
+/* Refused connections are logged at most once per this, then counted. */
+#define SASLD_REFUSE_LOG_MS 10000
 
 enum ev_kind { EV_LISTEN, EV_CONN, EV_WORKER, EV_PARENT };
 
@@ -71,7 +78,9 @@ struct conn {
 	TAILQ_ENTRY(conn) qlink; /* pool's wait queue (CONN_QUEUED only) */
 	struct worker *worker;
 	uint32_t reqid;
+	int retries; /* times the check went back to the queue */
 	uint64_t t_start;
+	uint64_t queue_deadline; /* waiting for a worker ends at this */
 	uid_t peer_uid;
 	pid_t peer_pid;
 	struct proto_request req; /* points into buf */
@@ -90,12 +99,22 @@ void front_main(const struct config *cfg, int ctlfd, const int *listen_fds,
     int nlisten, uid_t uid, gid_t gid, const char *chroot_dir)
     __attribute__((noreturn));
 
+/* RLIMIT_NOFILE the front needs for cfg's limits (the parent sets it). */
+unsigned long front_fd_need(const struct config *cfg);
+
 /*
  * Called by pool.c when c's check can go to a worker: build the
- * IPC_FRONT_AUTH body into out and wipe the password from c. Returns the
- * body length, or 0 when it does not fit (then the check is answered NO).
+ * IPC_FRONT_AUTH body into out (the caller wipes it). c keeps the password
+ * until front_auth_wipe(). Returns the body length, or 0 when it does not
+ * fit (then the check is answered NO).
  */
 size_t front_encode_auth(struct conn *c, uint8_t *out, size_t outsz);
+
+/* The worker started c's check (or it ended): wipe c's password. */
+void front_auth_wipe(struct conn *c);
+
+/* pool.c put c back in the queue: arm its original queue deadline. */
+void front_requeued(struct conn *c);
 
 /*
  * Called by pool.c with a worker's answer for c. When text is non-NULL the

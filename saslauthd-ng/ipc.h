@@ -21,7 +21,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define IPC_VERSION 1
+/* 2: the worker says IPC_WORKER_STARTED before a check reaches PAM. */
+#define IPC_VERSION 2
 /* Longest string in a frame: a login@realm made of two maximal fields. */
 #define IPC_MAX_STR 8192
 #define IPC_MAX_REASON 255
@@ -43,6 +44,13 @@ enum ipc_type {
 	IPC_PARENT_SHUTDOWN, /* parent -> front: finish and exit */
 	IPC_PARENT_RECYCLE, /* parent -> front: retire every worker (HUP) */
 	IPC_PARENT_STATS, /* parent -> front: log statistics (USR1) */
+	/*
+	 * worker -> front, id = the request's, no body: the check is about
+	 * to reach PAM. Until then the front keeps the request, and a worker
+	 * that dies before saying it has cost nothing: the check goes to
+	 * another worker. After it, the check is never tried again.
+	 */
+	IPC_WORKER_STARTED,
 	IPC_TYPE_MAX
 };
 

@@ -14,6 +14,7 @@
  * and a front that misbehaves is killed and restarted.
  */
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -69,6 +70,7 @@ static uint64_t front_started, stop_deadline, respawn_at, front_respawn_at;
 static unsigned worker_crashes, front_crashes;
 static struct child kids[SASLD_MAX_WORKERS * 2];
 static uint32_t next_worker_id;
+static struct rlimit nofile0; /* as we were started: workers get it back */
 
 /* One status byte to the launcher waiting in daemonize(). */
 static void
@@ -129,6 +131,45 @@ child_stdio(void)
 	(void)dup2(fd, STDOUT_FILENO);
 	(void)dup2(fd, STDERR_FILENO);
 	(void)close(fd);
+}
+
+/*
+ * The front holds every client connection: make sure --max-connections
+ * fits in its descriptor limit, raising the soft limit (never the hard
+ * one, the administrator's ceiling) in the parent before the front is
+ * forked. Returns 0, or -1 with the reason on stderr.
+ */
+static int
+raise_nofile(void)
+{
+	unsigned long need = front_fd_need(&cfg);
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &nofile0) == -1) {
+		log_warn("getrlimit(RLIMIT_NOFILE)");
+		return -1;
+	}
+	/* RLIM_INFINITY is the largest rlim_t: no special case. */
+	if (nofile0.rlim_cur >= need)
+		return 0;
+	if (nofile0.rlim_max < need) {
+		log_warnx("--max-connections %u needs %lu open files in the "
+			  "front, but their hard limit is %lu: raise it "
+			  "(LimitNOFILE= in the unit, ulimit -Hn) or lower "
+			  "--max-connections",
+		    cfg.max_conns, need, (unsigned long)nofile0.rlim_max);
+		return -1;
+	}
+	rl.rlim_cur = need;
+	rl.rlim_max = nofile0.rlim_max;
+	if (setrlimit(RLIMIT_NOFILE, &rl) == -1) {
+		log_warn("setrlimit(RLIMIT_NOFILE, %lu)", need);
+		return -1;
+	}
+	log_debug("descriptor limit raised from %lu to %lu for "
+		  "--max-connections %u",
+	    (unsigned long)nofile0.rlim_cur, need, cfg.max_conns);
+	return 0;
 }
 
 static void
@@ -410,6 +451,8 @@ spawn_worker(unsigned max_requests)
 	if (pid == 0) {
 		sigemptyset(&all);
 		(void)sigprocmask(SIG_SETMASK, &all, NULL);
+		/* PAM and its helpers get the limit we were started with. */
+		(void)setrlimit(RLIMIT_NOFILE, &nofile0);
 		child_stdio();
 		if (sv[1] == IPC_WORKER_FD) {
 			if (fcntl(sv[1], F_SETFD, 0) == -1)
@@ -858,6 +901,8 @@ main(int argc, char *argv[])
 	front_pw = *pw;
 	(void)snprintf(front_user, sizeof(front_user), "%s", cfg.user);
 	front_pw.pw_name = front_user;
+	if (raise_nofile() == -1)
+		return 1;
 	find_worker();
 	if (!cfg.foreground)
 		daemonize();

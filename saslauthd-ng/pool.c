@@ -5,9 +5,17 @@
  * and asking the parent to kill a worker past it (the front cannot: the
  * workers run as root).
  *
+ * A check whose worker dies before it says IPC_WORKER_STARTED never reached
+ * PAM, and goes back to the head of the queue: once (SASLD_AUTH_RETRIES)
+ * when the frame was delivered, every time when the send itself found the
+ * worker gone (each such send removes a dead worker, so this ends). A check
+ * that started is never tried again, so a PAM stack that crashes costs only
+ * its own request and never sees a password twice.
+ *
  * SECURITY: runs in the unprivileged front. Frames from workers are
  * checked against an allow-list; a worker that breaks the protocol is cut
- * off and killed. Auth frames carry the password and are wiped after send.
+ * off and killed. Auth frames carry the password and are wiped after send;
+ * the connection's copy is wiped when the worker starts the check.
  */
 #include <sys/epoll.h>
 #include <sys/queue.h>
@@ -36,6 +44,7 @@ struct worker {
 	pid_t pid;
 	struct conn *conn; /* NULL when idle, or when the client left */
 	uint32_t reqid;
+	int started; /* it said IPC_WORKER_STARTED for this check */
 	struct timer timer;
 	uint64_t t_dispatch;
 	TAILQ_ENTRY(worker) link;
@@ -48,11 +57,18 @@ static struct worker_list workers = TAILQ_HEAD_INITIALIZER(workers);
 static struct conn_list waitq = TAILQ_HEAD_INITIALIZER(waitq);
 static unsigned nwaiting, nbusy, nworkers, spawns_pending;
 static struct {
-	unsigned long dispatched, timeouts, deaths, protocol_errors;
+	unsigned long dispatched, timeouts, deaths, protocol_errors, retried;
 } st;
 
+/* What worker_fail() may do with a check the worker had not started. */
+enum retry {
+	RETRY_NO, /* answer it: the worker broke a rule or timed out */
+	RETRY_ONCE, /* delivered, then the worker died: once */
+	RETRY_FREE, /* never delivered: the worker was gone */
+};
+
 static const enum ipc_type worker_allow[] = {
-    IPC_WORKER_HELLO, IPC_WORKER_RESULT};
+    IPC_WORKER_HELLO, IPC_WORKER_STARTED, IPC_WORKER_RESULT};
 
 static void pool_kick(void);
 
@@ -86,24 +102,55 @@ worker_free(struct worker *w, int kill_it)
 }
 
 /*
- * The check on w did not complete: answer its client, drop the worker.
- * Callers outside pool_kick() kick the queue afterwards; pool_kick() itself
- * must not recurse while it walks the worker list.
+ * c's check never reached PAM: put it back at the head of the queue, with
+ * its first queue deadline. Returns 0, or -1 when RETRY_ONCE was used up.
+ */
+static int
+requeue(struct conn *c, enum retry retry)
+{
+	if (retry == RETRY_NO ||
+	    (retry == RETRY_ONCE && c->retries >= SASLD_AUTH_RETRIES))
+		return -1;
+	if (retry == RETRY_ONCE)
+		c->retries++;
+	c->worker = NULL;
+	c->state = CONN_QUEUED;
+	TAILQ_INSERT_HEAD(&waitq, c, qlink);
+	nwaiting++;
+	st.retried++;
+	front_requeued(c);
+	return 0;
+}
+
+/*
+ * The check on w did not complete: drop the worker and answer its client
+ * with text; or, as retry allows, put a check the worker had not started
+ * back in the queue. Callers outside pool_kick() kick the queue
+ * afterwards; pool_kick() itself must not recurse while it walks the
+ * worker list.
  */
 static void
-worker_fail(struct worker *w, const char *text, int kill_it)
+worker_fail(struct worker *w, const char *text, int kill_it, enum retry retry)
 {
 	struct conn *c = w->conn;
 	struct ipc_auth_res res;
+	int unstarted = w->state == W_BUSY && !w->started;
+	pid_t pid = w->pid;
 
 	w->conn = NULL;
 	worker_free(w, kill_it);
-	if (c != NULL) {
-		memset(&res, 0, sizeof(res));
-		res.result = AUTH_TEMPFAIL;
-		c->worker = NULL;
-		front_auth_done(c, &res, text);
+	if (c == NULL)
+		return;
+	c->worker = NULL;
+	if (unstarted && requeue(c, retry) == 0) {
+		log_info("PAM worker %ld is gone and had not started the "
+			 "check: it goes to another worker",
+		    (long)pid);
+		return;
 	}
+	memset(&res, 0, sizeof(res));
+	res.result = AUTH_TEMPFAIL;
+	front_auth_done(c, &res, text);
 }
 
 static void
@@ -115,7 +162,7 @@ worker_deadline(struct timer *t)
 	st.timeouts++;
 	log_warnx("PAM worker %ld: no answer within %u ms, killing it",
 	    (long)w->pid, lp->cfg->pam_timeout_ms);
-	worker_fail(w, "PAM timeout", 1);
+	worker_fail(w, "PAM timeout", 1, RETRY_NO);
 	pool_kick();
 }
 
@@ -125,7 +172,7 @@ dispatch(struct worker *w, struct conn *c)
 	static uint32_t next_reqid;
 	uint8_t body[IPC_MAX_FRAME];
 	size_t n;
-	int r;
+	int r, gone;
 
 	n = front_encode_auth(c, body, sizeof(body));
 	if (n == 0) {
@@ -140,25 +187,25 @@ dispatch(struct worker *w, struct conn *c)
 	c->reqid = ++next_reqid;
 	r = ipc_send(w->ev.fd, IPC_FRONT_AUTH, 0, c->reqid, body, n, -1);
 	explicit_bzero(body, n);
+	w->conn = c;
+	c->worker = w;
+	c->state = CONN_PAM;
+	w->state = W_BUSY;
+	w->started = 0;
+	nbusy++;
 	if (r == -1) {
-		/* The password is gone from c; the check cannot be retried. */
+		/* SEQPACKET: the frame went whole or not at all, so this
+		 * worker never saw the password. */
+		gone = errno == EPIPE || errno == ECONNRESET ||
+		    errno == ENOTCONN || errno == ECONNREFUSED;
 		log_warn("send to PAM worker %ld", (long)w->pid);
-		w->conn = c;
-		c->worker = w;
-		c->state = CONN_PAM;
-		w->state = W_BUSY;
-		nbusy++;
-		worker_fail(w, "PAM worker unavailable", 1);
+		worker_fail(w, "PAM worker unavailable", 1,
+		    gone ? RETRY_FREE : RETRY_ONCE);
 		return;
 	}
 	st.dispatched++;
-	w->state = W_BUSY;
-	nbusy++;
-	w->conn = c;
 	w->reqid = c->reqid;
 	w->t_dispatch = timer_now();
-	c->worker = w;
-	c->state = CONN_PAM;
 	if (timer_set(&lp->timers, &w->timer,
 		w->t_dispatch + lp->cfg->pam_timeout_ms, worker_deadline) == -1)
 		fatal("timer");
@@ -241,12 +288,12 @@ worker_result(struct worker *w, const struct ipc_msg *m)
 	struct ipc_auth_res res;
 	struct conn *c;
 
-	if (w->state != W_BUSY || m->id != w->reqid ||
+	if (w->state != W_BUSY || !w->started || m->id != w->reqid ||
 	    ipc_decode_result(m->body, m->bodylen, &res) == -1) {
 		st.protocol_errors++;
 		log_warnx("PAM worker %ld: unexpected or malformed result",
 		    (long)w->pid);
-		worker_fail(w, "PAM worker error", 1);
+		worker_fail(w, "PAM worker error", 1, RETRY_NO);
 		pool_kick();
 		return;
 	}
@@ -279,12 +326,12 @@ pool_event(struct evsrc *ev, uint32_t events)
 	if (r <= 0) {
 		/* EOF or error: the worker exited (recycled, crashed or
 		 * killed); the parent reaps and replaces it. */
-		if (w->state == W_BUSY) {
+		if (w->state == W_BUSY && w->started) {
 			st.deaths++;
 			log_warnx(
 			    "PAM worker %ld died during a check", (long)w->pid);
 		}
-		worker_fail(w, "PAM worker died", 0);
+		worker_fail(w, "PAM worker died", 0, RETRY_ONCE);
 		pool_kick();
 		return;
 	}
@@ -295,8 +342,24 @@ pool_event(struct evsrc *ev, uint32_t events)
 		st.protocol_errors++;
 		log_warnx("PAM worker %ld sent %s, not allowed", (long)w->pid,
 		    ipc_type_name(m.type));
-		worker_fail(w, "PAM worker error", 1);
+		worker_fail(w, "PAM worker error", 1, RETRY_NO);
 		pool_kick();
+		return;
+	}
+	if (m.type == IPC_WORKER_STARTED) {
+		if (w->state != W_BUSY || w->started || m.id != w->reqid ||
+		    m.bodylen != 0) {
+			st.protocol_errors++;
+			log_warnx("PAM worker %ld: unexpected %s", (long)w->pid,
+			    ipc_type_name(m.type));
+			worker_fail(w, "PAM worker error", 1, RETRY_NO);
+			pool_kick();
+			return;
+		}
+		/* From here on the check is PAM's: never tried again. */
+		w->started = 1;
+		if (w->conn != NULL)
+			front_auth_wipe(w->conn);
 		return;
 	}
 	if (m.type == IPC_WORKER_HELLO) {
@@ -306,7 +369,7 @@ pool_event(struct evsrc *ev, uint32_t events)
 			log_warnx("PAM worker %ld: bad hello (version %u, "
 				  "want %u)",
 			    (long)w->pid, version, IPC_VERSION);
-			worker_fail(w, "PAM worker error", 1);
+			worker_fail(w, "PAM worker error", 1, RETRY_NO);
 			return;
 		}
 		w->state = W_IDLE;
@@ -361,9 +424,10 @@ void
 pool_stats(void)
 {
 	log_info("pool: %u workers (%u busy), %u waiting, %lu dispatched, "
-		 "%lu timeouts, %lu died in a check, %lu protocol errors",
+		 "%lu timeouts, %lu died in a check, %lu protocol errors, %lu "
+		 "retried (worker gone before the check started)",
 	    nworkers, nbusy, nwaiting, st.dispatched, st.timeouts, st.deaths,
-	    st.protocol_errors);
+	    st.protocol_errors, st.retried);
 }
 
 void
