@@ -165,24 +165,33 @@ conn_reply(struct conn *c, const char *text)
 	conn_send_reply(c);
 }
 
-static void
-conn_close(struct conn *c)
+void
+front_conn_released(uid_t peer_uid)
 {
-	timer_cancel(&loop.timers, &c->timer);
-	pool_cancel(c);
-	(void)epoll_ctl(loop.epfd, EPOLL_CTL_DEL, c->ev.fd, NULL);
-	(void)close(c->ev.fd);
-	TAILQ_REMOVE(&conns, c, link);
 	nconns--;
-	peer_release(&peers, c->peer_uid);
-	explicit_bzero(c->buf, c->cap);
-	free(c);
+	peer_release(&peers, peer_uid);
 	if (accepting_paused && !shutting_down && nconns < cfg->max_conns) {
 		accepting_paused = 0;
 		set_listening(1);
 	}
 	if (shutting_down && nconns == 0)
 		timer_set(&loop.timers, &shutdown_timer, 0, shutdown_timer.fn);
+}
+
+static void
+conn_close(struct conn *c)
+{
+	uid_t uid;
+
+	timer_cancel(&loop.timers, &c->timer);
+	pool_cancel(&c->chk);
+	(void)epoll_ctl(loop.epfd, EPOLL_CTL_DEL, c->ev.fd, NULL);
+	(void)close(c->ev.fd);
+	TAILQ_REMOVE(&conns, c, link);
+	explicit_bzero(c->buf, c->cap);
+	uid = c->peer_uid;
+	free(c);
+	front_conn_released(uid);
 }
 
 static const char *
@@ -256,13 +265,11 @@ read_timeout(struct timer *t)
 }
 
 static void
-queue_timeout(struct timer *t)
+queue_timeout(struct conn *c)
 {
-	struct conn *c = timer_conn(t);
-
 	st.timeouts++;
 	st.overload++;
-	pool_cancel(c);
+	pool_cancel(&c->chk);
 	log_warnx("no PAM worker free within %u ms", cfg->pam_timeout_ms);
 	log_outcome(c, "server busy", 0);
 	explicit_bzero(c->buf, c->cap);
@@ -302,21 +309,40 @@ conn_request(struct conn *c, enum proto_status ps)
 		return;
 	}
 	conn_events(c, 0); /* only HUP/ERR until the answer */
-	c->queue_deadline = timer_now() + cfg->pam_timeout_ms;
-	if (timer_set(&loop.timers, &c->timer, c->queue_deadline,
-		queue_timeout) == -1)
-		fatal("timer");
-	pool_submit(c);
+	c->state = CONN_CHECK;
+	c->chk.kind = CHECK_SASLAUTHD;
+	c->chk.owner = c;
+	c->chk.deadline = timer_now() + cfg->pam_timeout_ms;
+	c->chk.pam_deadline = 0;
+	front_submit(&c->chk);
+}
+
+static void
+check_queue_timeout(struct timer *t)
+{
+	struct check *ch =
+	    (struct check *)((char *)t - offsetof(struct check, timer));
+
+	queue_timeout(ch->owner);
 }
 
 void
-front_requeued(struct conn *c)
+front_submit(struct check *ch)
+{
+	if (timer_set(&loop.timers, &ch->timer, ch->deadline,
+		check_queue_timeout) == -1)
+		fatal("timer");
+	pool_submit(ch);
+}
+
+void
+front_requeued(struct check *ch)
 {
 	/* The first deadline still holds: queue and PAM together stay
 	 * within twice --pam-timeout. A deadline already past fires at
 	 * once, unless an idle worker takes the check first. */
-	if (timer_set(&loop.timers, &c->timer, c->queue_deadline,
-		queue_timeout) == -1)
+	if (timer_set(&loop.timers, &ch->timer, ch->deadline,
+		check_queue_timeout) == -1)
 		fatal("timer");
 }
 
@@ -331,8 +357,8 @@ front_fd_need(const struct config *c)
 	    FRONT_MAX_LISTEN + 2 * workers;
 }
 
-size_t
-front_encode_auth(struct conn *c, uint8_t *out, size_t outsz)
+static size_t
+conn_encode_auth(struct conn *c, uint8_t *out, size_t outsz)
 {
 	struct ipc_auth_req r;
 	uint8_t login[IPC_MAX_STR];
@@ -368,12 +394,24 @@ front_encode_auth(struct conn *c, uint8_t *out, size_t outsz)
 	return n;
 }
 
-void
-front_auth_wipe(struct conn *c)
+static void
+conn_auth_wipe(struct conn *c)
 {
 	if (c->req.f[PROTO_PASSWORD].ptr != NULL)
 		explicit_bzero((void *)c->req.f[PROTO_PASSWORD].ptr,
 		    c->req.f[PROTO_PASSWORD].len);
+}
+
+size_t
+front_encode_auth(struct check *ch, uint8_t *out, size_t outsz)
+{
+	return conn_encode_auth(ch->owner, out, outsz);
+}
+
+void
+front_auth_wipe(struct check *ch)
+{
+	conn_auth_wipe(ch->owner);
 }
 
 static void
@@ -382,16 +420,15 @@ delay_done(struct timer *t)
 	conn_send_reply(timer_conn(t));
 }
 
-void
-front_auth_done(
-    struct conn *c, const struct ipc_auth_res *res, const char *text)
+static void
+conn_auth_done(struct conn *c, const struct ipc_auth_res *res, const char *text)
 {
 	const char *reason = NULL;
 	char reply[SASLD_MAX_REPLY];
 	unsigned delay_ms;
 
-	front_auth_wipe(c);
-	timer_cancel(&loop.timers, &c->timer);
+	conn_auth_wipe(c);
+	timer_cancel(&loop.timers, &c->chk.timer);
 	if (text != NULL) {
 		reason = text;
 		st.tempfail++;
@@ -436,6 +473,13 @@ front_auth_done(
 	conn_encode_reply(c, reply);
 	c->state = CONN_DELAY;
 	conn_set_timer(c, delay_ms, delay_done);
+}
+
+void
+front_auth_done(
+    struct check *ch, const struct ipc_auth_res *res, const char *text)
+{
+	conn_auth_done(ch->owner, res, text);
 }
 
 static void
@@ -526,8 +570,7 @@ conn_event(struct conn *c, uint32_t events)
 	case CONN_DRAIN:
 		conn_drain(c);
 		break;
-	case CONN_QUEUED:
-	case CONN_PAM:
+	case CONN_CHECK:
 	case CONN_DELAY:
 		/* Only HUP/ERR are enabled: the client is gone. */
 		if (events & (EPOLLHUP | EPOLLERR)) {

@@ -60,27 +60,53 @@ struct loop {
 	const struct config *cfg;
 };
 
+struct worker;
+
+enum check_kind {
+	CHECK_SASLAUTHD, /* owner: struct conn */
+	CHECK_DOVECOT, /* owner: a Dovecot request (front_dovecot.c) */
+};
+
+enum check_state {
+	CHECK_IDLE, /* not in the pool */
+	CHECK_QUEUED, /* waiting for an idle worker */
+	CHECK_PAM, /* a worker is checking */
+};
+
+/*
+ * One PAM check, the pool's unit of work: a saslauthd connection embeds
+ * one, a Dovecot connection has one per pending request. The pool sets
+ * state, worker, reqid and retries; the front owns the rest.
+ */
+struct check {
+	enum check_kind kind;
+	enum check_state state;
+	void *owner;
+	struct timer timer; /* waiting for a worker ends at deadline */
+	TAILQ_ENTRY(check) qlink; /* pool's wait queue (CHECK_QUEUED) */
+	struct worker *worker;
+	uint32_t reqid;
+	int retries; /* times the check went back to the queue */
+	uint64_t deadline; /* queue wait ends at this */
+	/* 0: the worker has --pam-timeout from dispatch; else the check
+	 * ends at this at the latest, whatever --pam-timeout says. */
+	uint64_t pam_deadline;
+};
+
 enum conn_state {
 	CONN_READ, /* reading the request */
-	CONN_QUEUED, /* waiting for an idle worker */
-	CONN_PAM, /* a worker is checking */
+	CONN_CHECK, /* its check is queued or with a worker */
 	CONN_DELAY, /* failure delay before the reply */
 	CONN_DRAIN, /* replied and half-closed; waiting for EOF */
 };
-
-struct worker;
 
 struct conn {
 	struct evsrc ev;
 	enum conn_state state;
 	struct timer timer;
 	TAILQ_ENTRY(conn) link; /* front's list of open connections */
-	TAILQ_ENTRY(conn) qlink; /* pool's wait queue (CONN_QUEUED only) */
-	struct worker *worker;
-	uint32_t reqid;
-	int retries; /* times the check went back to the queue */
+	struct check chk;
 	uint64_t t_start;
-	uint64_t queue_deadline; /* waiting for a worker ends at this */
 	uid_t peer_uid;
 	pid_t peer_pid;
 	struct proto_request req; /* points into buf */
@@ -103,24 +129,31 @@ void front_main(const struct config *cfg, int ctlfd, const int *listen_fds,
 unsigned long front_fd_need(const struct config *cfg);
 
 /*
- * Called by pool.c when c's check can go to a worker: build the
- * IPC_FRONT_AUTH body into out (the caller wipes it). c keeps the password
- * until front_auth_wipe(). Returns the body length, or 0 when it does not
- * fit (then the check is answered NO).
+ * Called by pool.c when check ch can go to a worker: build the
+ * IPC_FRONT_AUTH body into out (the caller wipes it). The owner keeps the
+ * password until front_auth_wipe(). Returns the body length, or 0 when it
+ * does not fit (then the check is answered NO).
  */
-size_t front_encode_auth(struct conn *c, uint8_t *out, size_t outsz);
+size_t front_encode_auth(struct check *ch, uint8_t *out, size_t outsz);
 
-/* The worker started c's check (or it ended): wipe c's password. */
-void front_auth_wipe(struct conn *c);
+/* The worker started ch (or it ended): wipe its owner's password. */
+void front_auth_wipe(struct check *ch);
 
-/* pool.c put c back in the queue: arm its original queue deadline. */
-void front_requeued(struct conn *c);
+/* Arm ch's queue deadline (ch->deadline) and give it to the pool. */
+void front_submit(struct check *ch);
+
+/* pool.c put ch back in the queue: arm its original queue deadline. */
+void front_requeued(struct check *ch);
 
 /*
- * Called by pool.c with a worker's answer for c. When text is non-NULL the
- * check did not complete (timeout, worker died) and text is the NO reason.
+ * Called by pool.c with a worker's answer for ch, which is out of the
+ * pool again (CHECK_IDLE). When text is non-NULL the check did not
+ * complete (timeout, worker died) and text is the reason.
  */
 void front_auth_done(
-    struct conn *c, const struct ipc_auth_res *res, const char *text);
+    struct check *ch, const struct ipc_auth_res *res, const char *text);
+
+/* A connection of any protocol closed: release its slot and uid count. */
+void front_conn_released(uid_t peer_uid);
 
 #endif

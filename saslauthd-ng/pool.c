@@ -42,7 +42,7 @@ struct worker {
 	int retiring; /* close once idle (HUP, or it said IPC_F_LAST) */
 	uint32_t id;
 	pid_t pid;
-	struct conn *conn; /* NULL when idle, or when the client left */
+	struct check *check; /* NULL when idle, or when the client left */
 	uint32_t reqid;
 	int started; /* it said IPC_WORKER_STARTED for this check */
 	struct timer timer;
@@ -54,7 +54,7 @@ TAILQ_HEAD(worker_list, worker);
 
 static struct loop *lp;
 static struct worker_list workers = TAILQ_HEAD_INITIALIZER(workers);
-static struct conn_list waitq = TAILQ_HEAD_INITIALIZER(waitq);
+static TAILQ_HEAD(check_list, check) waitq = TAILQ_HEAD_INITIALIZER(waitq);
 static unsigned nwaiting, nbusy, nworkers, spawns_pending;
 static struct {
 	unsigned long dispatched, timeouts, deaths, protocol_errors, retried;
@@ -102,23 +102,23 @@ worker_free(struct worker *w, int kill_it)
 }
 
 /*
- * c's check never reached PAM: put it back at the head of the queue, with
- * its first queue deadline. Returns 0, or -1 when RETRY_ONCE was used up.
+ * ch never reached PAM: put it back at the head of the queue, with its
+ * first queue deadline. Returns 0, or -1 when RETRY_ONCE was used up.
  */
 static int
-requeue(struct conn *c, enum retry retry)
+requeue(struct check *ch, enum retry retry)
 {
 	if (retry == RETRY_NO ||
-	    (retry == RETRY_ONCE && c->retries >= SASLD_AUTH_RETRIES))
+	    (retry == RETRY_ONCE && ch->retries >= SASLD_AUTH_RETRIES))
 		return -1;
 	if (retry == RETRY_ONCE)
-		c->retries++;
-	c->worker = NULL;
-	c->state = CONN_QUEUED;
-	TAILQ_INSERT_HEAD(&waitq, c, qlink);
+		ch->retries++;
+	ch->worker = NULL;
+	ch->state = CHECK_QUEUED;
+	TAILQ_INSERT_HEAD(&waitq, ch, qlink);
 	nwaiting++;
 	st.retried++;
-	front_requeued(c);
+	front_requeued(ch);
 	return 0;
 }
 
@@ -132,25 +132,26 @@ requeue(struct conn *c, enum retry retry)
 static void
 worker_fail(struct worker *w, const char *text, int kill_it, enum retry retry)
 {
-	struct conn *c = w->conn;
+	struct check *ch = w->check;
 	struct ipc_auth_res res;
 	int unstarted = w->state == W_BUSY && !w->started;
 	pid_t pid = w->pid;
 
-	w->conn = NULL;
+	w->check = NULL;
 	worker_free(w, kill_it);
-	if (c == NULL)
+	if (ch == NULL)
 		return;
-	c->worker = NULL;
-	if (unstarted && requeue(c, retry) == 0) {
+	ch->worker = NULL;
+	if (unstarted && requeue(ch, retry) == 0) {
 		log_info("PAM worker %ld is gone and had not started the "
 			 "check: it goes to another worker",
 		    (long)pid);
 		return;
 	}
+	ch->state = CHECK_IDLE;
 	memset(&res, 0, sizeof(res));
 	res.result = AUTH_TEMPFAIL;
-	front_auth_done(c, &res, text);
+	front_auth_done(ch, &res, text);
 }
 
 static void
@@ -167,29 +168,31 @@ worker_deadline(struct timer *t)
 }
 
 static void
-dispatch(struct worker *w, struct conn *c)
+dispatch(struct worker *w, struct check *ch)
 {
 	static uint32_t next_reqid;
 	uint8_t body[IPC_MAX_FRAME];
+	uint64_t deadline;
 	size_t n;
 	int r, gone;
 
-	n = front_encode_auth(c, body, sizeof(body));
+	n = front_encode_auth(ch, body, sizeof(body));
 	if (n == 0) {
 		struct ipc_auth_res res;
 
 		explicit_bzero(body, sizeof(body));
 		memset(&res, 0, sizeof(res));
 		res.result = AUTH_FAIL;
-		front_auth_done(c, &res, "request too long");
+		ch->state = CHECK_IDLE;
+		front_auth_done(ch, &res, "request too long");
 		return;
 	}
-	c->reqid = ++next_reqid;
-	r = ipc_send(w->ev.fd, IPC_FRONT_AUTH, 0, c->reqid, body, n, -1);
+	ch->reqid = ++next_reqid;
+	r = ipc_send(w->ev.fd, IPC_FRONT_AUTH, 0, ch->reqid, body, n, -1);
 	explicit_bzero(body, n);
-	w->conn = c;
-	c->worker = w;
-	c->state = CONN_PAM;
+	w->check = ch;
+	ch->worker = w;
+	ch->state = CHECK_PAM;
 	w->state = W_BUSY;
 	w->started = 0;
 	nbusy++;
@@ -204,10 +207,12 @@ dispatch(struct worker *w, struct conn *c)
 		return;
 	}
 	st.dispatched++;
-	w->reqid = c->reqid;
+	w->reqid = ch->reqid;
 	w->t_dispatch = timer_now();
-	if (timer_set(&lp->timers, &w->timer,
-		w->t_dispatch + lp->cfg->pam_timeout_ms, worker_deadline) == -1)
+	deadline = w->t_dispatch + lp->cfg->pam_timeout_ms;
+	if (ch->pam_deadline != 0 && ch->pam_deadline < deadline)
+		deadline = ch->pam_deadline;
+	if (timer_set(&lp->timers, &w->timer, deadline, worker_deadline) == -1)
 		fatal("timer");
 }
 
@@ -216,7 +221,7 @@ static void
 pool_kick(void)
 {
 	struct worker *w, *tw;
-	struct conn *c;
+	struct check *ch;
 	unsigned idle = 0, starting = 0, want;
 
 	TAILQ_FOREACH_SAFE(w, &workers, link, tw) {
@@ -230,14 +235,14 @@ pool_kick(void)
 			worker_free(w, 0);
 			continue;
 		}
-		if ((c = TAILQ_FIRST(&waitq)) == NULL) {
+		if ((ch = TAILQ_FIRST(&waitq)) == NULL) {
 			idle++;
 			continue;
 		}
-		TAILQ_REMOVE(&waitq, c, qlink);
+		TAILQ_REMOVE(&waitq, ch, qlink);
 		nwaiting--;
-		timer_cancel(&lp->timers, &c->timer);
-		dispatch(w, c);
+		timer_cancel(&lp->timers, &ch->timer);
+		dispatch(w, ch);
 	}
 	if (lp->cfg->nworkers != 0 || nwaiting <= idle + starting)
 		return;
@@ -286,7 +291,7 @@ static void
 worker_result(struct worker *w, const struct ipc_msg *m)
 {
 	struct ipc_auth_res res;
-	struct conn *c;
+	struct check *ch;
 
 	if (w->state != W_BUSY || !w->started || m->id != w->reqid ||
 	    ipc_decode_result(m->body, m->bodylen, &res) == -1) {
@@ -298,15 +303,16 @@ worker_result(struct worker *w, const struct ipc_msg *m)
 		return;
 	}
 	timer_cancel(&lp->timers, &w->timer);
-	c = w->conn;
-	w->conn = NULL;
+	ch = w->check;
+	w->check = NULL;
 	w->state = W_IDLE;
 	nbusy--;
 	if (m->flags & IPC_F_LAST)
 		w->retiring = 1;
-	if (c != NULL) {
-		c->worker = NULL;
-		front_auth_done(c, &res, NULL);
+	if (ch != NULL) {
+		ch->worker = NULL;
+		ch->state = CHECK_IDLE;
+		front_auth_done(ch, &res, NULL);
 	}
 	pool_kick();
 }
@@ -358,8 +364,8 @@ pool_event(struct evsrc *ev, uint32_t events)
 		}
 		/* From here on the check is PAM's: never tried again. */
 		w->started = 1;
-		if (w->conn != NULL)
-			front_auth_wipe(w->conn);
+		if (w->check != NULL)
+			front_auth_wipe(w->check);
 		return;
 	}
 	if (m.type == IPC_WORKER_HELLO) {
@@ -380,25 +386,29 @@ pool_event(struct evsrc *ev, uint32_t events)
 }
 
 void
-pool_submit(struct conn *c)
+pool_submit(struct check *ch)
 {
-	c->state = CONN_QUEUED;
-	TAILQ_INSERT_TAIL(&waitq, c, qlink);
+	ch->state = CHECK_QUEUED;
+	ch->worker = NULL;
+	ch->retries = 0;
+	TAILQ_INSERT_TAIL(&waitq, ch, qlink);
 	nwaiting++;
 	pool_kick();
 }
 
 void
-pool_cancel(struct conn *c)
+pool_cancel(struct check *ch)
 {
-	if (c->state == CONN_QUEUED) {
-		TAILQ_REMOVE(&waitq, c, qlink);
+	if (ch->state == CHECK_QUEUED) {
+		TAILQ_REMOVE(&waitq, ch, qlink);
 		nwaiting--;
-	} else if (c->worker != NULL) {
+	} else if (ch->worker != NULL) {
 		/* Let the check finish; its answer goes nowhere. */
-		c->worker->conn = NULL;
-		c->worker = NULL;
+		ch->worker->check = NULL;
+		ch->worker = NULL;
 	}
+	ch->state = CHECK_IDLE;
+	timer_cancel(&lp->timers, &ch->timer);
 }
 
 void
