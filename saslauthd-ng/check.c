@@ -277,7 +277,7 @@ check_listener(const struct listen_spec *l)
 	int e;
 
 	socket_dir(l->path, dir, sizeof(dir));
-	if (listener_dir_trusted(dir, why, sizeof(why)) == 0) {
+	if (listener_dir_trusted(dir, l->uid, why, sizeof(why)) == 0) {
 		problem("%s: %s: whoever controls it can put their own socket "
 			"there and be sent passwords",
 		    l->path, why);

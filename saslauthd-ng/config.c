@@ -38,6 +38,8 @@ enum {
 	OPT_MAX_CONNS_PER_UID,
 	OPT_ALLOW_UID,
 	OPT_ALLOW_GID,
+	OPT_POSTFIX_DOVECOT,
+	OPT_DOVECOT_SECURED,
 };
 
 static const struct option long_opts[] = {
@@ -59,6 +61,8 @@ static const struct option long_opts[] = {
     {"max-connections-per-uid", required_argument, NULL, OPT_MAX_CONNS_PER_UID},
     {"allow-uid", required_argument, NULL, OPT_ALLOW_UID},
     {"allow-gid", required_argument, NULL, OPT_ALLOW_GID},
+    {"postfix-dovecot", no_argument, NULL, OPT_POSTFIX_DOVECOT},
+    {"dovecot-require-secured", no_argument, NULL, OPT_DOVECOT_SECURED},
     {NULL, 0, NULL, 0},
 };
 
@@ -131,10 +135,13 @@ usage(FILE *fp)
 	    "client in\n"
 	    "\n"
 	    "Sockets (DIR/mux of -m is always served; up to %d in all):\n"
-	    "  --listen saslauthd:PATH[,mode=OCTAL][,owner=USER]"
-	    "[,group=GROUP]\n"
+	    "  --listen PROTO:PATH[,mode=OCTAL][,owner=USER][,group=GROUP]\n"
 	    "                       serve one more socket (repeatable); "
-	    "missing parent\n"
+	    "PROTO is saslauthd\n"
+	    "                       (Cyrus libsasl2) or dovecot (Postfix's "
+	    "smtpd_sasl_type =\n"
+	    "                       dovecot, Exim's dovecot "
+	    "authenticator); missing parent\n"
 	    "                       directories are made root:sasl 0710; "
 	    "socket mode 0777\n"
 	    "                       unless mode= is given\n"
@@ -144,6 +151,20 @@ usage(FILE *fp)
 	    "                       chrooted smtpd finds with no "
 	    "saslauthd_path (DIR must\n"
 	    "                       exist; default " SASLD_POSTFIX_SPOOL ")\n"
+	    "  --postfix-dovecot    with --postfix-chroot, also serve the "
+	    "Dovecot protocol\n"
+	    "                       on DIR/" SASLD_POSTFIX_DOVECOT_SOCKET
+	    ", owner " SASLD_POSTFIX_USER ":" SASLD_POSTFIX_GROUP
+	    ", mode 0660\n"
+	    "                       (smtpd_sasl_type = dovecot, "
+	    "smtpd_sasl_path =\n"
+	    "                       " SASLD_POSTFIX_DOVECOT_SOCKET
+	    "; DIR/private must exist)\n"
+	    "  --dovecot-require-secured\n"
+	    "                       Dovecot protocol: refuse PLAIN and LOGIN "
+	    "unless the\n"
+	    "                       client says the session is under TLS "
+	    "(secured)\n"
 	    "  --check              diagnose the sockets, Postfix and PAM "
 	    "set-up, print\n"
 	    "                       the fix for each problem; exit 0 only "
@@ -342,10 +363,10 @@ parse_listen(struct config *cfg, const char *arg)
 		return -1;
 	}
 	*path++ = '\0';
-	if (strcmp(buf, "saslauthd") != 0) {
+	if (strcmp(buf, "saslauthd") != 0 && strcmp(buf, "dovecot") != 0) {
 		fprintf(stderr,
 		    "saslauthd-ng: --listen: unknown protocol '%s' "
-		    "(saslauthd)\n",
+		    "(saslauthd, dovecot)\n",
 		    buf);
 		return -1;
 	}
@@ -353,6 +374,8 @@ parse_listen(struct config *cfg, const char *arg)
 		cfg->nlisten = 1;
 	if ((l = new_listen(cfg, "--listen")) == NULL)
 		return -1;
+	if (strcmp(buf, "dovecot") == 0)
+		l->proto = LISTEN_DOVECOT;
 	if ((next = strchr(path, ',')) != NULL)
 		*next++ = '\0';
 	if (path[0] != '/') {
@@ -394,6 +417,53 @@ set_postfix_dir(struct config *cfg, const char *dir)
 	return 0;
 }
 
+/*
+ * --postfix-dovecot: DIR/private/auth, as Dovecot's documentation sets it
+ * up for Postfix: owned by postfix, group postfix, mode 0660. private/ is
+ * Postfix's own (postfix 0700, made by postfix itself): never created.
+ */
+static int
+finish_postfix_dovecot(struct config *cfg)
+{
+	struct listen_spec *l;
+	struct passwd *pw;
+	struct group *gr;
+	int n;
+
+	if (cfg->postfix_dir[0] == '\0') {
+		fprintf(stderr,
+		    "saslauthd-ng: --postfix-dovecot needs "
+		    "--postfix-chroot[=DIR] (the queue directory)\n");
+		return -1;
+	}
+	if ((l = new_listen(cfg, "--postfix-dovecot")) == NULL)
+		return -1;
+	l->proto = LISTEN_DOVECOT;
+	l->create_parents = 0;
+	l->dir_must_exist = 1;
+	l->mode = SASLD_POSTFIX_DOVECOT_MODE;
+	n = snprintf(l->path, sizeof(l->path), "%s/%s", cfg->postfix_dir,
+	    SASLD_POSTFIX_DOVECOT_SOCKET);
+	if (n < 0 || (size_t)n >= sizeof(l->path))
+		return too_long("--postfix-dovecot", cfg->postfix_dir,
+		    "/" SASLD_POSTFIX_DOVECOT_SOCKET);
+	pw = getpwnam(SASLD_POSTFIX_USER);
+	if (pw != NULL)
+		l->uid = pw->pw_uid;
+	gr = getgrnam(SASLD_POSTFIX_GROUP);
+	if (gr != NULL)
+		l->gid = gr->gr_gid;
+	/* --check only looks: it reports a missing user itself. */
+	if ((pw == NULL || gr == NULL) && !cfg->check) {
+		fprintf(stderr,
+		    "saslauthd-ng: --postfix-dovecot: the socket belongs to "
+		    "user and group " SASLD_POSTFIX_USER
+		    ", which do not exist: is Postfix installed?\n");
+		return -1;
+	}
+	return 0;
+}
+
 static int
 finish_paths(struct config *cfg)
 {
@@ -421,6 +491,8 @@ finish_paths(struct config *cfg)
 			return too_long("--postfix-chroot", cfg->postfix_dir,
 			    SASLD_LIBSASL2_RUN_DIR "/" SASLD_SOCKET_NAME);
 	}
+	if (cfg->postfix_dovecot && finish_postfix_dovecot(cfg) == -1)
+		return -1;
 	for (i = 0; i < cfg->nlisten; i++)
 		for (j = 0; j < i; j++)
 			if (strcmp(cfg->listen[i].path, cfg->listen[j].path) ==
@@ -716,6 +788,12 @@ config_parse(int argc, char *argv[], struct config *ret_cfg)
 			break;
 		case OPT_CHECK:
 			cfg.check = 1;
+			break;
+		case OPT_POSTFIX_DOVECOT:
+			cfg.postfix_dovecot = 1;
+			break;
+		case OPT_DOVECOT_SECURED:
+			cfg.dovecot_secured = 1;
 			break;
 		case OPT_PAM_SERVICE:
 			if (!proto_valid_service(

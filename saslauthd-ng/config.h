@@ -59,7 +59,15 @@
 
 enum listen_proto {
 	LISTEN_SASLAUTHD, /* Cyrus saslauthd wire protocol */
+	LISTEN_DOVECOT, /* Dovecot auth protocol (smtpd_sasl_type = dovecot) */
 };
+
+/* Where smtpd_sasl_path = private/auth points, below the queue directory;
+ * Dovecot's documented owner and mode for it (postfix:postfix 0660). */
+#define SASLD_POSTFIX_DOVECOT_SOCKET "private/auth"
+#define SASLD_POSTFIX_USER "postfix"
+#define SASLD_POSTFIX_GROUP "postfix"
+#define SASLD_POSTFIX_DOVECOT_MODE 0660
 
 /* One socket to serve: from -m, --listen or --postfix-chroot. */
 struct listen_spec {
@@ -69,7 +77,9 @@ struct listen_spec {
 	uid_t uid; /* (uid_t)-1: leave root's */
 	gid_t gid; /* (gid_t)-1: leave root's */
 	int create_parents; /* 0: the parent directory's parent must exist */
-	const char *origin; /* "-m", "--listen", "--postfix-chroot" */
+	int dir_must_exist; /* the socket's directory is someone else's */
+	/* "-m", "--listen", "--postfix-chroot", "--postfix-dovecot" */
+	const char *origin;
 };
 
 struct config {
@@ -78,6 +88,8 @@ struct config {
 	struct listen_spec listen[SASLD_MAX_LISTEN];
 	int nlisten;
 	char postfix_dir[PATH_MAX]; /* --postfix-chroot; "" = not given */
+	int postfix_dovecot; /* --postfix-dovecot: DIR/private/auth too */
+	int dovecot_secured; /* --dovecot-require-secured */
 	char postfix_config[PATH_MAX]; /* --postfix-config, for --check */
 	int check; /* --check: diagnose and exit */
 	char pid_path[PATH_MAX];

@@ -30,6 +30,7 @@
 #include <unistd.h>
 
 #include "front.h"
+#include "front_dovecot.h"
 #include "ipc.h"
 #include "log.h"
 #include "peer.h"
@@ -52,6 +53,7 @@
 
 struct listen_src {
 	struct evsrc ev;
+	enum listen_proto proto;
 };
 
 static struct loop loop;
@@ -323,7 +325,10 @@ check_queue_timeout(struct timer *t)
 	struct check *ch =
 	    (struct check *)((char *)t - offsetof(struct check, timer));
 
-	queue_timeout(ch->owner);
+	if (ch->kind == CHECK_DOVECOT)
+		front_dovecot_queue_timeout(ch);
+	else
+		queue_timeout(ch->owner);
 }
 
 void
@@ -405,13 +410,18 @@ conn_auth_wipe(struct conn *c)
 size_t
 front_encode_auth(struct check *ch, uint8_t *out, size_t outsz)
 {
+	if (ch->kind == CHECK_DOVECOT)
+		return front_dovecot_encode_auth(ch, out, outsz);
 	return conn_encode_auth(ch->owner, out, outsz);
 }
 
 void
 front_auth_wipe(struct check *ch)
 {
-	conn_auth_wipe(ch->owner);
+	if (ch->kind == CHECK_DOVECOT)
+		front_dovecot_auth_wipe(ch);
+	else
+		conn_auth_wipe(ch->owner);
 }
 
 static void
@@ -479,7 +489,10 @@ void
 front_auth_done(
     struct check *ch, const struct ipc_auth_res *res, const char *text)
 {
-	conn_auth_done(ch->owner, res, text);
+	if (ch->kind == CHECK_DOVECOT)
+		front_dovecot_auth_done(ch, res, text);
+	else
+		conn_auth_done(ch->owner, res, text);
 }
 
 static void
@@ -662,8 +675,9 @@ conn_admit(int fd, const struct ucred *cred)
 }
 
 static void
-do_accept(struct evsrc *ev)
+do_accept(struct listen_src *ls)
 {
+	struct evsrc *ev = &ls->ev;
 	struct epoll_event ee;
 	struct ucred cred;
 	socklen_t cl;
@@ -702,6 +716,19 @@ do_accept(struct evsrc *ev)
 			 * and no reply exists that a client could misread.
 			 */
 			(void)close(fd);
+			continue;
+		}
+		if (ls->proto == LISTEN_DOVECOT) {
+			if (front_dovecot_accept(fd,
+				have_cred ? cred.uid : (uid_t)-1,
+				have_cred ? cred.pid : 0) == -1) {
+				peer_release(
+				    &peers, have_cred ? cred.uid : (uid_t)-1);
+				(void)close(fd);
+				return;
+			}
+			nconns++;
+			st.accepted++;
 			continue;
 		}
 		/* The largest valid request plus one byte, to see excess. */
@@ -758,6 +785,7 @@ front_stats(void)
 	    nconns, st.accepted, st.ok, st.failed, st.tempfail, st.rejected,
 	    st.timeouts, st.overload, st.log_dropped, st.refused_uid,
 	    st.refused_allow);
+	front_dovecot_stats();
 	pool_stats();
 }
 
@@ -786,6 +814,8 @@ begin_shutdown(void)
 	}
 	nlisteners = 0;
 	shutdown_timer.fn = shutdown_now;
+	/* Dovecot clients keep their connection: close it once answered. */
+	front_dovecot_shutdown();
 	/* In-flight requests finish, within their own deadlines. */
 	if (timer_set(&loop.timers, &shutdown_timer,
 		nconns == 0 ? 0
@@ -869,6 +899,7 @@ front_main(const struct config *c, int ctlfd, const int *listen_fds,
 	privsep_drop(chroot_dir, uid, gid);
 	log_set_forward(front_log_forward);
 	pool_init(&loop);
+	front_dovecot_init(&loop);
 	if (peer_table_init(&peers, cfg->max_conns, cfg->max_conns_per_uid) ==
 	    -1)
 		fatal("front: per-uid table");
@@ -883,6 +914,9 @@ front_main(const struct config *c, int ctlfd, const int *listen_fds,
 	for (i = 0; i < nlisten; i++) {
 		listeners[i].ev.kind = EV_LISTEN;
 		listeners[i].ev.fd = listen_fds[i];
+		/* main.c passes the fds in cfg->listen's order. */
+		listeners[i].proto =
+		    i < cfg->nlisten ? cfg->listen[i].proto : LISTEN_SASLAUTHD;
 		ee.events = EPOLLIN;
 		ee.data.ptr = &listeners[i].ev;
 		if (epoll_ctl(loop.epfd, EPOLL_CTL_ADD, listen_fds[i], &ee) ==
@@ -907,7 +941,10 @@ front_main(const struct config *c, int ctlfd, const int *listen_fds,
 			switch (ev->kind) {
 			case EV_LISTEN:
 				if (!shutting_down)
-					do_accept(ev);
+					do_accept((struct listen_src *)ev);
+				break;
+			case EV_DOVECOT:
+				front_dovecot_event(ev, evs[i].events);
 				break;
 			case EV_CONN:
 				conn_event((struct conn *)ev, evs[i].events);

@@ -44,7 +44,7 @@
 /* Refused connections are logged at most once per this, then counted. */
 #define SASLD_REFUSE_LOG_MS 10000
 
-enum ev_kind { EV_LISTEN, EV_CONN, EV_WORKER, EV_PARENT };
+enum ev_kind { EV_LISTEN, EV_CONN, EV_WORKER, EV_PARENT, EV_DOVECOT };
 
 /* First member of everything registered with epoll. */
 struct evsrc {

@@ -81,7 +81,7 @@ socket_in_use(const struct sockaddr_un *sun)
 }
 
 int
-listener_dir_trusted(const char *dir, char *why, size_t whylen)
+listener_dir_trusted(const char *dir, uid_t client, char *why, size_t whylen)
 {
 	char path[PATH_MAX];
 	struct stat st;
@@ -106,7 +106,18 @@ listener_dir_trusted(const char *dir, char *why, size_t whylen)
 			    why, whylen, "%s: %s", path, strerror(errno));
 			return -1;
 		}
-		if (st.st_uid != 0) {
+		/*
+		 * The socket's own directory may belong to its client, the
+		 * socket's owner= user: Postfix's private/ (postfix 0700),
+		 * where smtpd_sasl_path = private/auth lives. The only one
+		 * who could put another socket there is that client itself,
+		 * which can only deceive itself: passwords sent through its
+		 * directory are its own to see (through a 0700 one, no one
+		 * else can even reach the socket). Group or world write is
+		 * still refused, and every directory above must be root's.
+		 */
+		if (st.st_uid != 0 &&
+		    !(i == n && client != (uid_t)-1 && st.st_uid == client)) {
 			(void)snprintf(why, whylen,
 			    "%s is owned by uid %lu, not root", path,
 			    (unsigned long)st.st_uid);

@@ -34,10 +34,13 @@ int listener_mkdirs(const char *dir);
  * Whether root can trust directory dir and every directory above it: each
  * owned by root and not writable by group or others (unless sticky, as
  * /tmp). Otherwise someone else could put their own socket in the
- * daemon's place and be sent passwords. Returns 1 trusted, 0 not (why
- * says which directory and why), -1 when a directory cannot be examined.
+ * daemon's place and be sent passwords. dir itself may also be owned by
+ * client, the socket's own owner= user ((uid_t)-1: none), as Postfix's
+ * private/ is. Returns 1 trusted, 0 not (why says which directory and
+ * why), -1 when a directory cannot be examined.
  */
-int listener_dir_trusted(const char *dir, char *why, size_t whylen);
+int
+listener_dir_trusted(const char *dir, uid_t client, char *why, size_t whylen);
 
 /*
  * Bind and listen on path (non-blocking, CLOEXEC), then give the socket

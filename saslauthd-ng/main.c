@@ -272,9 +272,18 @@ open_listeners(void)
 			startup_fail(1);
 		}
 		socket_dir(ls->path, dir, sizeof(dir));
-		if (listener_mkdirs(dir) == -1)
+		if (ls->dir_must_exist &&
+		    (stat(dir, &st) == -1 || !S_ISDIR(st.st_mode))) {
+			/* Postfix's private/: made by postfix, never by us. */
+			log_warnx("%s: %s is not a directory: start Postfix "
+				  "once (postfix start, or postfix "
+				  "set-permissions) so it makes it",
+			    ls->origin, dir);
 			startup_fail(1);
-		if (listener_dir_trusted(dir, why, sizeof(why)) == 0)
+		}
+		if (!ls->dir_must_exist && listener_mkdirs(dir) == -1)
+			startup_fail(1);
+		if (listener_dir_trusted(dir, ls->uid, why, sizeof(why)) == 0)
 			log_warnx("%s: %s: whoever controls it can replace the "
 				  "socket %s and be sent passwords",
 			    ls->origin, why, ls->path);
