@@ -7,10 +7,12 @@
  *
  * Where Dovecot (2.3, src/auth/auth-request-handler.c, mech-plain.c,
  * mech-login.c) disconnects, we disconnect; where it answers FAIL, we answer
- * the same bytes. Deliberate differences: an unsupported mechanism gets a
- * FAIL, not a disconnect (reference A.5); a PLAIN password with a NUL in it
- * and an empty password are refused instead of truncated or passed to PAM
- * (B.5); base64 with whitespace is refused.
+ * the same bytes (tests/integration/test_dovecot_conformance.sh compares
+ * them with Dovecot 2.3's). Deliberate differences: an unsupported
+ * mechanism gets a FAIL, not a disconnect (reference A.5); a password
+ * with a NUL in it and an empty password never reach PAM (B.5; the bytes
+ * sent are Dovecot's); base64 with whitespace is refused. A PLAIN response
+ * with more than two NULs is malformed, as in Dovecot (FAIL, no user=).
  *
  * SECURITY: input is fully untrusted. Every length is checked before use,
  * every copy is bounded by the fixed arrays of struct dovecot_conn, and the
@@ -388,6 +390,12 @@ mech_plain(struct dovecot_conn *dc, struct dovecot_req *r, const uint8_t *data,
 	user = nul1 + 1;
 	ulen = (size_t)(nul2 - user);
 	pass = nul2 + 1;
+	if (memchr(pass, '\0', n - (size_t)(pass - data)) != NULL) {
+		/* Dovecot 2.3: a third NUL is "invalid input". */
+		fail_req(
+		    dc, r, act, 0, NULL, NULL, 1, "malformed PLAIN response");
+		return;
+	}
 	if (!valid_user(user, ulen)) {
 		fail_req(dc, r, act, 0, NULL, NULL, 1, "invalid user name");
 		return;
