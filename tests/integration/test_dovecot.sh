@@ -222,7 +222,7 @@ printf '%s\n' H '> VERSION\t2\t0' E | bad "VERSION 2: closed" "$HS
 	auth 6 LOGIN "\tresp=$(b64 'ali\0ce')"
 	echo '<'
 } | bad "NUL inside PLAIN/LOGIN fields, authzid, empty password: FAIL" "$HS
-< FAIL\t1\tuser=alice
+< FAIL\t1
 < FAIL\t2\tuser=ali
 < FAIL\t3\tuser=alice
 < FAIL\t4\tuser=alice
