@@ -6,13 +6,16 @@
  *   1. the daemon runs (its pid file is locked);
  *   2. every configured socket exists, accepts, and sits in directories
  *      only root controls;
- *   3. for every smtpd service of master.cf with SMTP AUTH on: Cyrus SASL
- *      (smtpd_sasl_type), an smtpd.conf saying pwcheck_method: saslauthd
- *      with usable mechanisms and a saslauthd_path (default
+ *   3. for every smtpd service of master.cf with SMTP AUTH on: with
+ *      smtpd_sasl_type = cyrus, an smtpd.conf saying pwcheck_method:
+ *      saslauthd with usable mechanisms and a saslauthd_path (default
  *      /var/run/saslauthd/mux) that, resolved inside smtpd's chroot when it
- *      has one, is a socket this daemon serves, and that the mail_owner
- *      user (with its supplementary groups) can connect to, tested for
- *      real by a child that does what Postfix's chroot_uid() does;
+ *      has one, is a socket this daemon serves; with smtpd_sasl_type =
+ *      dovecot, a smtpd_sasl_path (relative to the queue directory, e.g.
+ *      private/auth) that is a Dovecot socket this daemon serves; either
+ *      way one that the mail_owner user (with its supplementary groups)
+ *      can connect to, tested for real by a child that does what Postfix's
+ *      chroot_uid() does;
  *   4. a PAM service file for the service Postfix names (smtpd_sasl_service).
  * Every problem is printed with the command or line that fixes it.
  */
@@ -685,6 +688,113 @@ service_socket(const struct postfix *pf, const struct smtpd_svc *svc,
 	return 0;
 }
 
+/* Connect as owner the way smtpd would, and report. */
+static void
+check_reach(const struct postfix *pf, const struct smtpd_svc *svc,
+    const struct passwd *owner, const struct listen_spec *l, const char *sock,
+    const char *host_path)
+{
+	int e;
+
+	e = reach_as(owner, svc->chroot ? pf->queue_dir : NULL, sock);
+	if (e == 0)
+		ok("%s: user %s reaches %s (%s) and saslauthd-ng accepts",
+		    svc->name, owner->pw_name, host_path, l->origin);
+	else if (e == EACCES)
+		explain_denied(
+		    owner, svc->chroot ? pf->queue_dir : NULL, host_path);
+	else if (e == ENOENT)
+		problem("%s: no socket at %s (saslauthd-ng not running, or "
+			"without %s)",
+		    svc->name, host_path, l->origin);
+	else {
+		problem("%s: user %s cannot connect to %s: %s", svc->name,
+		    owner->pw_name, host_path, strerror(e));
+		if (e == ECONNREFUSED)
+			fix("start saslauthd-ng");
+	}
+}
+
+/*
+ * smtpd_sasl_type = dovecot: smtpd connects to smtpd_sasl_path itself,
+ * "unix:" optional, relative to the queue directory (where every Postfix
+ * daemon runs, chrooted or not), absolute inside the jail when chrooted.
+ */
+static void
+check_dovecot_service(const struct config *cfg, const struct postfix *pf,
+    const struct smtpd_svc *svc, const struct passwd *owner)
+{
+	char host_path[PATH_MAX], sock[PATH_MAX];
+	const struct listen_spec *l;
+	const char *p = svc->sasl_path;
+	int r;
+
+	if (strncmp(p, "inet:", 5) == 0) {
+		problem("%s: smtpd_sasl_path = %s is a TCP address; "
+			"saslauthd-ng serves UNIX sockets",
+		    svc->name, p);
+		fix("postconf -e smtpd_sasl_path=" SASLD_POSTFIX_DOVECOT_SOCKET
+		    " and run saslauthd-ng with --postfix-chroot "
+		    "--postfix-dovecot");
+		return;
+	}
+	if (strncmp(p, "unix:", 5) == 0)
+		p += 5;
+	if (p[0] == '\0' || strcmp(p, "smtpd") == 0) {
+		problem("%s: smtpd_sasl_path = %s: with smtpd_sasl_type = "
+			"dovecot it names the auth socket (\"smtpd\" is the "
+			"Cyrus default)",
+		    svc->name, svc->sasl_path);
+		fix("postconf -e smtpd_sasl_path=" SASLD_POSTFIX_DOVECOT_SOCKET
+		    " and run saslauthd-ng with --postfix-chroot "
+		    "--postfix-dovecot");
+		return;
+	}
+	if (p[0] == '/')
+		r = snprintf(host_path, sizeof(host_path), "%s%s",
+		    svc->chroot ? pf->queue_dir : "", p);
+	else
+		r = snprintf(
+		    host_path, sizeof(host_path), "%s/%s", pf->queue_dir, p);
+	if (r < 0 || (size_t)r >= sizeof(host_path))
+		return;
+	/* What the child connects to: smtpd's own view, or the host's. */
+	(void)snprintf(sock, sizeof(sock), "%s", svc->chroot ? p : host_path);
+	if ((l = served_by(cfg, host_path)) == NULL) {
+		problem("%s: smtpd connects to %s, which is %s, and "
+			"saslauthd-ng does not serve it with these options",
+		    svc->name, svc->sasl_path, host_path);
+		if (strcmp(p, SASLD_POSTFIX_DOVECOT_SOCKET) == 0)
+			fix("run saslauthd-ng with --postfix-chroot%s%s "
+			    "--postfix-dovecot",
+			    strcmp(pf->queue_dir, SASLD_POSTFIX_SPOOL) == 0
+				? ""
+				: "=",
+			    strcmp(pf->queue_dir, SASLD_POSTFIX_SPOOL) == 0
+				? ""
+				: pf->queue_dir);
+		else
+			fix("run saslauthd-ng with --listen "
+			    "dovecot:%s,owner=%s,"
+			    "group=%s,mode=0660",
+			    host_path,
+			    owner != NULL ? owner->pw_name : "postfix",
+			    owner != NULL ? owner->pw_name : "postfix");
+		return;
+	}
+	if (l->proto != LISTEN_DOVECOT) {
+		problem("%s: %s (%s) speaks the saslauthd protocol, but "
+			"smtpd_sasl_type = dovecot needs the Dovecot one",
+		    svc->name, host_path, l->origin);
+		fix("serve it as --listen dovecot:%s (or --postfix-dovecot "
+		    "for %s)",
+		    host_path, SASLD_POSTFIX_DOVECOT_SOCKET);
+		return;
+	}
+	if (owner != NULL)
+		check_reach(pf, svc, owner, l, sock, host_path);
+}
+
 static void
 check_service(const struct config *cfg, const struct postfix *pf,
     const struct smtpd_svc *svc, const struct passwd *owner)
@@ -693,17 +803,23 @@ check_service(const struct config *cfg, const struct postfix *pf,
 	const struct listen_spec *l;
 	struct sasl_conf sc;
 	const char *sock;
-	int e;
 
 	printf("smtpd service %s: %s, SMTP AUTH %s, smtpd_sasl_type %s\n",
 	    svc->name,
 	    svc->chroot ? "chrooted in the queue directory" : "not chrooted",
 	    svc->auth_enable, svc->sasl_type);
+	if (strcmp(svc->sasl_type, "dovecot") == 0) {
+		check_dovecot_service(cfg, pf, svc, owner);
+		return;
+	}
 	if (strcmp(svc->sasl_type, "cyrus") != 0) {
-		problem("%s: smtpd_sasl_type = %s: smtpd does not use Cyrus "
-			"SASL, so it never asks saslauthd",
+		problem("%s: smtpd_sasl_type = %s: neither cyrus nor dovecot, "
+			"so smtpd never asks saslauthd-ng",
 		    svc->name, svc->sasl_type);
-		fix("postconf -e smtpd_sasl_type=cyrus");
+		fix("postconf -e smtpd_sasl_type=cyrus   (or "
+		    "smtpd_sasl_type=dovecot "
+		    "smtpd_sasl_path=" SASLD_POSTFIX_DOVECOT_SOCKET
+		    " with --postfix-dovecot)");
 		return;
 	}
 	if (find_sasl_conf(pf, svc, &sc, searched, sizeof(searched)) == -1) {
@@ -737,25 +853,18 @@ check_service(const struct config *cfg, const struct postfix *pf,
 			    host_path);
 		return;
 	}
-	if (owner == NULL)
-		return;
-	e = reach_as(owner, svc->chroot ? pf->queue_dir : NULL, sock);
-	if (e == 0)
-		ok("%s: user %s reaches %s (%s) and saslauthd-ng accepts",
-		    svc->name, owner->pw_name, host_path, l->origin);
-	else if (e == EACCES)
-		explain_denied(
-		    owner, svc->chroot ? pf->queue_dir : NULL, host_path);
-	else if (e == ENOENT)
-		problem("%s: no socket at %s (saslauthd-ng not running, or "
-			"without %s)",
+	if (l->proto != LISTEN_SASLAUTHD) {
+		problem("%s: %s (%s) speaks the Dovecot protocol, but "
+			"smtpd_sasl_type = cyrus needs the saslauthd one",
 		    svc->name, host_path, l->origin);
-	else {
-		problem("%s: user %s cannot connect to %s: %s", svc->name,
-		    owner->pw_name, host_path, strerror(e));
-		if (e == ECONNREFUSED)
-			fix("start saslauthd-ng");
+		fix("postconf -e smtpd_sasl_type=dovecot "
+		    "smtpd_sasl_path=" SASLD_POSTFIX_DOVECOT_SOCKET
+		    "   (or serve %s as --listen saslauthd:)",
+		    host_path);
+		return;
 	}
+	if (owner != NULL)
+		check_reach(pf, svc, owner, l, sock, host_path);
 }
 
 /* The PAM service file for name (--pam-service wins), once per name. */

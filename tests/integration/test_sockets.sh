@@ -244,9 +244,65 @@ check "--check: no smtpd.conf" 1 "no smtpd.conf in $PF/sasl" \
 	"fix: create $PF/sasl/smtpd.conf"
 write_sasl "pwcheck_method: saslauthd" "mech_list: PLAIN LOGIN"
 
+# smtpd_sasl_type = dovecot: smtpd_sasl_path names the socket, relative
+# to the queue directory; it must be a Dovecot socket this daemon serves.
 write_postfix y "smtpd_sasl_type = dovecot"
-check "--check: smtpd_sasl_type = dovecot" 1 \
-	"smtpd_sasl_type = dovecot" "fix: postconf -e smtpd_sasl_type=cyrus"
+check "--check: dovecot with the Cyrus default smtpd_sasl_path" 1 \
+	"smtpd_sasl_path = smtpd: with smtpd_sasl_type = dovecot" \
+	"fix: postconf -e smtpd_sasl_path=private/auth"
+write_postfix y "smtpd_sasl_type = dovecot" "smtpd_sasl_path = private/auth"
+check "--check: dovecot socket not served: fix names --postfix-dovecot" 1 \
+	"smtpd connects to private/auth, which is $SPOOL/private/auth" \
+	"fix: run saslauthd-ng with --postfix-chroot=$SPOOL --postfix-dovecot"
+stop_daemon
+refused "--postfix-dovecot without Postfix's private/: exit 1" 1 \
+	"$SPOOL/private is not a directory: start Postfix once" \
+	--postfix-chroot="$SPOOL" --postfix-dovecot
+[ ! -e "$SPOOL/private" ] &&
+	pass "--postfix-dovecot: Postfix's private/ is never created" ||
+	fail "--postfix-dovecot created $SPOOL/private"
+refused "--postfix-dovecot without --postfix-chroot: exit 1" 1 \
+	"--postfix-dovecot needs --postfix-chroot" --postfix-dovecot
+# Postfix's own private/: postfix, 0700.
+mkdir -m 0700 "$SPOOL/private"
+chown postfix "$SPOOL/private"
+run_daemon --postfix-chroot="$SPOOL" --postfix-dovecot ||
+	fail "--postfix-dovecot: start: $(cat "$SB/daemon.err")"
+got=$(modes "$SPOOL/private/auth" "$SPOOL/private" | tr '\n' ' ')
+[ "$got" = "postfix:postfix 660 postfix:root 700 " ] &&
+	pass "--postfix-dovecot: private/auth postfix:postfix 0660, private/ kept" ||
+	fail "--postfix-dovecot: $got"
+grep -q "private is owned by uid" "$SB/daemon.err" &&
+	fail "--postfix-dovecot: private/ (the client's own) reported" \
+		"untrusted: $(cat "$SB/daemon.err")" ||
+	pass "--postfix-dovecot: private/, owned by the socket's client, trusted"
+expect "--postfix-dovecot: testsaslauthd-ng -D answers" 0 '0: OK "Success."' \
+	-- "$TESTSASLAUTHD" -D -f "$SPOOL/private/auth" -s smtp -u alice \
+	-p Alice-pw1
+CHECK=("$DAEMON" --check -m "$RUN" --postfix-chroot="$SPOOL"
+	--postfix-dovecot --postfix-config "$PF")
+check "--check: dovecot, private/auth served: passes" 0 \
+	"^ok: $SPOOL/private/auth \(--postfix-dovecot\) accepts" \
+	"^ok: smtp/inet: user postfix reaches $SPOOL/private/auth \(--postfix-dovecot\)" \
+	"^no problems"
+echo "--- saslauthd-ng --check, smtpd_sasl_type = dovecot:"
+cat "$SB/check.out"
+chmod 0600 "$SPOOL/private/auth"
+chown root "$SPOOL/private/auth"
+check "--check: dovecot socket closed to postfix" 1 \
+	"^PROBLEM: $SPOOL/private/auth \(owner 0, group postfix, mode 0600\) does not let user postfix connect"
+write_postfix y
+write_sasl "pwcheck_method: saslauthd" "mech_list: PLAIN LOGIN" \
+	"saslauthd_path: /private/auth"
+check "--check: libsasl2 pointed at the Dovecot socket" 1 \
+	"$SPOOL/private/auth \(--postfix-dovecot\) speaks the Dovecot protocol, but smtpd_sasl_type = cyrus needs the saslauthd one" \
+	"fix: postconf -e smtpd_sasl_type=dovecot smtpd_sasl_path=private/auth"
+write_sasl "pwcheck_method: saslauthd" "mech_list: PLAIN LOGIN"
+stop_daemon
+rmdir "$SPOOL/private" 2>/dev/null || rm -rf "$SPOOL/private"
+run_daemon --postfix-chroot="$SPOOL" || fail "--check: daemon restart"
+CHECK=("$DAEMON" --check -m "$RUN" --postfix-chroot="$SPOOL"
+	--postfix-config "$PF")
 write_postfix y "smtpd_sasl_auth_enable = no"
 check "--check: SMTP AUTH off everywhere" 1 \
 	"no smtpd service has SMTP AUTH on" "smtpd_sasl_auth_enable=yes"
