@@ -88,6 +88,8 @@ struct dvconn {
 	int dead; /* torn down; freed by the timer */
 	int closing; /* shutdown: close once nothing is in flight */
 	int want_out; /* EPOLLOUT is on */
+	int got_line; /* the client's first line (VERSION) arrived */
+	uint64_t t_accept;
 	uint64_t last_input; /* time of the last line */
 	uint64_t out_since; /* output waiting since (progress resets it) */
 	struct dv_check *checks[DOVECOT_MAX_PENDING];
@@ -446,6 +448,7 @@ dv_lines(struct dvconn *d)
 			return -1;
 		}
 		d->last_input = timer_now();
+		d->got_line = 1;
 		dovecot_input(
 		    &d->dc, d->in + off, linelen, d->last_input, &act);
 		explicit_bzero(d->in + off, used);
@@ -530,6 +533,17 @@ dv_tick(struct timer *t)
 	struct dvconn *d = timer_dvconn(t);
 	uint64_t now = timer_now();
 
+	if (!d->got_line && now >= d->t_accept + lp->cfg->read_timeout_ms) {
+		/* Postfix and Exim send VERSION at once; only a client that
+		 * holds a connection for nothing waits longer. */
+		st.protocol++;
+		log_info("dovecot client uid %ld pid %ld sent no VERSION "
+			 "within %u ms: closing",
+		    (long)d->peer_uid, (long)d->peer_pid,
+		    lp->cfg->read_timeout_ms);
+		dv_kill(d);
+		return;
+	}
 	if (d->outlen > 0 && now >= d->out_since + FRONT_DV_WRITE_MS) {
 		st.cut_off++;
 		log_warnx("dovecot client uid %ld pid %ld took no reply for "
@@ -563,6 +577,8 @@ dv_rearm(struct dvconn *d)
 			  "request%s dropped",
 		    (long)d->peer_uid, (long)d->peer_pid, n, n == 1 ? "" : "s");
 	}
+	if (!d->got_line)
+		next = d->t_accept + lp->cfg->read_timeout_ms;
 	if (d->outlen > 0) {
 		when = d->out_since + FRONT_DV_WRITE_MS;
 		if (next == 0 || when < next)
@@ -617,7 +633,7 @@ front_dovecot_accept(int fd, uid_t peer_uid, pid_t peer_pid)
 	d->peer_uid = peer_uid;
 	d->peer_pid = peer_pid;
 	d->cuid = ++next_cuid;
-	d->last_input = timer_now();
+	d->t_accept = d->last_input = timer_now();
 	TAILQ_INIT(&d->delayed);
 	dovecot_init(
 	    &d->dc, lp->cfg->dovecot_secured ? DOVECOT_F_REQUIRE_SECURED : 0);

@@ -8,8 +8,8 @@
  * SECURITY: runs in the unprivileged front, on untrusted bytes. Every
  * resource a client holds is bounded: a line (DOVECOT_MAX_LINE), pending
  * requests (DOVECOT_MAX_PENDING), unsent replies (FRONT_DV_OUT_MAX),
- * delayed failures (FRONT_DV_MAX_DELAYED) and time (idle, write stall,
- * abandoned requests). Passwords live in a check until the worker starts
+ * delayed failures (FRONT_DV_MAX_DELAYED) and time (--read-timeout for
+ * the first line, idle, write stall, abandoned requests). Passwords live in a check until the worker starts
  * it, and are wiped then, when it ends or when the connection dies.
  */
 #ifndef SASLD_FRONT_DOVECOT_H

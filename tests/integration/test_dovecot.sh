@@ -9,6 +9,9 @@
 # Postfix's 10 s, failure delays that hold no worker, the failure log line,
 # --dovecot-require-secured, and USR1 statistics.
 . "$(dirname "$0")/lib.sh"
+# "... | bad NAME": the last command of a pipeline runs in this shell, so
+# its pass/fail counts.
+shopt -s lastpipe
 
 DVRAW="$SASLD_BUILD/bin/dvraw"
 DV="$SB/dv/auth"
@@ -75,7 +78,7 @@ alive() {
 		"$TESTSASLAUTHD" -D -f "$DV" -s smtp -u alice -p Alice-pw1
 }
 
-dv_start -n 2
+dv_start -n 2 --read-timeout 2
 
 # ---- testsaslauthd-ng -D ------------------------------------------------------
 expect "-D: right password" 0 '0: OK "Success."' -- \
@@ -223,7 +226,7 @@ printf '%s\n' H '> VERSION\t2\t0' E | bad "VERSION 2: closed" "$HS
 	echo '<'
 } | bad "NUL inside PLAIN/LOGIN fields, authzid, empty password: FAIL" "$HS
 < FAIL\t1
-< FAIL\t2\tuser=ali
+< FAIL\t2
 < FAIL\t3\tuser=alice
 < FAIL\t4\tuser=alice
 < FAIL\t5
@@ -245,6 +248,14 @@ printf '%s\n' H '> VERSION\t1\t0' '> AUTH\t1\tPLAIN\tservice=sm\x00tp' E |
 	echo E
 } | bad "AUTH without service=: closed" "$HS
 = EOF"
+t0=$(now_ms)
+printf '%s\n' H E | dv silent -t 10
+ms=$(($(now_ms) - t0))
+want silent "no VERSION within --read-timeout (2 s): closed" "$HS
+= EOF"
+[ "$ms" -ge 1500 ] && [ "$ms" -lt 5000 ] &&
+	pass "silent client closed after ${ms} ms" ||
+	fail "silent client closed after ${ms} ms, want about 2000"
 alive "after the bad input"
 grep -q 'broke the protocol (AUTH before VERSION): closing' "$LOG" &&
 	pass "protocol errors are logged with the reason" ||
