@@ -14,11 +14,12 @@
 #   postfix swaks openssl              tests: Postfix end to end (private
 #   libnet-ssleay-perl                 instance, swaks AUTH; swaks needs the
 #   libio-socket-ssl-perl              two Perl modules for STARTTLS)
+#   valgrind                           tests: memcheck of every process
 set -euo pipefail
 PKGS="build-essential cmake pkg-config libpam0g-dev libsystemd-dev
 libcmocka-dev libsasl2-dev libsasl2-modules sasl2-bin libpam-wrapper passwd
 util-linux procps clang-format postfix swaks libnet-ssleay-perl
-libio-socket-ssl-perl openssl"
+libio-socket-ssl-perl openssl valgrind"
 missing=
 for p in $PKGS; do
 	dpkg -s "$p" >/dev/null 2>&1 || missing="$missing $p"

@@ -34,6 +34,13 @@ PAM_MATRIX=$(pkg-config --variable=modules pam_wrapper 2>/dev/null)/pam_matrix.s
 CYRUS_TESTSASLAUTHD=/usr/sbin/testsaslauthd
 
 SB=$(mktemp -d /tmp/sasld-it.XXXXXX)
+# Sanitize builds (CTest sets SASLD_SANITIZE_DIR): every program writes its
+# ASan/UBSan reports there (saslauthd-ng/sanitize.c), whatever its stdio or
+# chroot; any report written while this test runs fails it.
+if [ -n "${SASLD_SANITIZE_DIR:-}" ]; then
+	mkdir -p "$SASLD_SANITIZE_DIR" && chmod 1777 "$SASLD_SANITIZE_DIR"
+	touch "$SB/sanitize.start"
+fi
 RUN="$SB/run"
 SOCK="$RUN/mux"
 DAEMON_PID=
@@ -41,11 +48,40 @@ PASSED=0
 FAILED=0
 SKIPPED=0
 
+# A frame the runtime could not symbolize, "#N 0xPC  (MODULE+0xOFFSET)"
+# (UBSan in the chrooted front), gets its function and line here.
+sanitizer_symbolize() {
+	local line re='^ *#[0-9]+ 0x[0-9a-f]+ +\((/[^+]+)\+(0x[0-9a-f]+)\)$'
+	while IFS= read -r line; do
+		if [[ $line =~ $re ]] && command -v addr2line >/dev/null; then
+			echo "$line in $(addr2line -f -i -p -e \
+				"${BASH_REMATCH[1]}" "${BASH_REMATCH[2]}" |
+				head -n 1)"
+		else
+			echo "$line"
+		fi
+	done
+}
+# sanitizer_check: 1 (and the reports shown) if any appeared since start.
+sanitizer_check() {
+	local f n=0
+	[ -n "${SASLD_SANITIZE_DIR:-}" ] || return 0
+	for f in $(find "$SASLD_SANITIZE_DIR" -type f -size +0 \
+		-newer "$SB/sanitize.start" | sort); do
+		n=$((n + 1))
+		echo "FAIL: sanitizer report $f:"
+		head -n 60 "$f" | sanitizer_symbolize | sed 's/^/  | /'
+	done
+	[ "$n" = 0 ]
+}
 cleanup_sb() {
+	local rc=$?
 	stop_daemon
+	sanitizer_check || rc=1
 	cd /
 	umount /etc 2>/dev/null
 	rm -rf "$SB"
+	exit $rc
 }
 trap cleanup_sb EXIT
 
