@@ -43,6 +43,7 @@ enum ipc_type {
 	IPC_PARENT_SHUTDOWN, /* parent -> front: finish and exit */
 	IPC_PARENT_RECYCLE, /* parent -> front: retire every worker (HUP) */
 	IPC_PARENT_STATS, /* parent -> front: log statistics (USR1) */
+	IPC_FRONT_WORKER_UP, /* front -> parent: worker id said hello */
 	IPC_TYPE_MAX
 };
 
