@@ -49,7 +49,7 @@ static struct evsrc parent_src;
 static struct conn_list conns = TAILQ_HEAD_INITIALIZER(conns);
 static unsigned nconns;
 static int accepting_paused, shutting_down;
-static struct timer accept_timer, shutdown_timer;
+static struct timer accept_timer, shutdown_timer, silent_timer;
 static struct {
 	unsigned long accepted, ok, failed, tempfail, rejected, timeouts,
 	    overload, log_dropped;
@@ -589,6 +589,30 @@ shutdown_now(struct timer *t)
 	_exit(0);
 }
 
+/*
+ * Stopping: a client that has not sent a byte has no check in flight, and
+ * would hold the stop until its read deadline; it goes now, as one that
+ * connects after the stop does. Run from a timer, after the event batch,
+ * so no pending event refers to a connection closed here.
+ */
+static void
+close_silent(struct timer *t)
+{
+	struct conn *c, *tc;
+	unsigned n = 0;
+
+	(void)t;
+	TAILQ_FOREACH_SAFE(c, &conns, link, tc) {
+		if (c->state == CONN_READ && c->len == 0) {
+			conn_close(c);
+			n++;
+		}
+	}
+	if (n > 0)
+		log_debug(
+		    "stopping: closed %u connections that sent nothing", n);
+}
+
 static void
 begin_shutdown(void)
 {
@@ -610,7 +634,8 @@ begin_shutdown(void)
 			    : timer_now() + cfg->read_timeout_ms +
 			2 * cfg->pam_timeout_ms + SASLD_MAX_FAIL_DELAY_MS +
 			SASLD_DRAIN_MS,
-		shutdown_now) == -1)
+		shutdown_now) == -1 ||
+	    timer_set(&loop.timers, &silent_timer, 0, close_silent) == -1)
 		fatal("timer");
 }
 
