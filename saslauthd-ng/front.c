@@ -55,6 +55,10 @@ static struct {
 	    overload, log_dropped;
 } st;
 
+/* The epoll batch being handled, from the next event on (front_forget). */
+static struct epoll_event *batch;
+static int batch_next, batch_n;
+
 static void conn_close(struct conn *c);
 
 /* Log lines go to the parent: the chroot has no /dev/log. */
@@ -148,6 +152,16 @@ conn_reply(struct conn *c, const char *text)
 	conn_send_reply(c);
 }
 
+void
+front_forget(const struct evsrc *ev)
+{
+	int i;
+
+	for (i = batch_next; i < batch_n; i++)
+		if (batch[i].data.ptr == ev)
+			batch[i].data.ptr = NULL;
+}
+
 static void
 conn_close(struct conn *c)
 {
@@ -158,6 +172,9 @@ conn_close(struct conn *c)
 	TAILQ_REMOVE(&conns, c, link);
 	nconns--;
 	explicit_bzero(c->buf, c->cap);
+	/* A worker's answer can close c while c's hang-up waits in the
+	 * same batch. */
+	front_forget(&c->ev);
 	free(c);
 	if (accepting_paused && !shutting_down && nconns < cfg->max_conns) {
 		accepting_paused = 0;
@@ -742,8 +759,12 @@ front_main(const struct config *c, int ctlfd, const int *listen_fds,
 				continue;
 			fatal("epoll_wait");
 		}
+		batch = evs;
+		batch_n = n;
 		for (i = 0; i < n; i++) {
-			ev = evs[i].data.ptr;
+			batch_next = i + 1;
+			if ((ev = evs[i].data.ptr) == NULL)
+				continue; /* freed by an earlier event */
 			switch (ev->kind) {
 			case EV_LISTEN:
 				if (!shutting_down)
@@ -760,6 +781,7 @@ front_main(const struct config *c, int ctlfd, const int *listen_fds,
 				break;
 			}
 		}
+		batch_n = 0;
 		timer_run(&loop.timers, timer_now());
 	}
 }

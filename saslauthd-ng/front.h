@@ -98,6 +98,12 @@ void front_main(const struct config *cfg, int ctlfd, const int *listen_fds,
 size_t front_encode_auth(struct conn *c, uint8_t *out, size_t outsz);
 
 /*
+ * Called before a connection or a worker is freed: later events of the
+ * batch being handled still point to it and are dropped.
+ */
+void front_forget(const struct evsrc *ev);
+
+/*
  * Called by pool.c with a worker's answer for c. When text is non-NULL the
  * check did not complete (timeout, worker died) and text is the NO reason.
  */

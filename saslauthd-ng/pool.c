@@ -82,6 +82,7 @@ worker_free(struct worker *w, int kill_it)
 		nbusy--;
 	TAILQ_REMOVE(&workers, w, link);
 	nworkers--;
+	front_forget(&w->ev);
 	free(w);
 }
 

@@ -210,6 +210,37 @@ else
 fi
 check_leaks "clients gone before their answer"
 
+# A client that leaves just as its answer comes: the front is stopped
+# while the worker answers (at 0.3 s) and the client gives up (at 0.5 s),
+# so it sees both events in one batch, the answer first: the failed reply
+# closes the connection, and its hang-up event must not reach the freed
+# connection (a use-after-free, silent in a release build: run this under
+# ASan). Then the front must be the same and serve.
+sed 's/sleep_ms=500/sleep_ms=300/' /etc/pam.d/slow500 >/etc/pam.d/slow300
+leak_base
+f=$(front_pid)
+for j in $(seq 1 $K); do
+	raw_bg late$j -t 500 slow Test-pw slow300 ""
+done
+sleep 0.1
+kill -STOP "$f"
+sleep 0.6
+kill -CONT "$f"
+for j in $(seq 1 $K); do
+	raw_wait late$j
+done
+BG=()
+sleep 0.2
+normal
+if [ "$(front_pid)" = "$f" ] && [ "$R_REPLY" = OK ]; then
+	pass "$K clients gone while the front held their answers: the same" \
+		"front serves (OK in $R_MS ms)"
+else
+	fail "$K clients gone while the front held their answers: front" \
+		"$f -> $(front_pid), then '$R_REPLY' in $R_MS ms"
+fi
+check_leaks "clients gone while the front held their answers"
+
 # ---- 8. more than 1000 idle connections at once --------------------------------
 # With the soft RLIMIT_NOFILE most services start with (1024: systemd's
 # and a login shell's default), as the daemon must raise it itself to
