@@ -117,6 +117,12 @@ void front_auth_wipe(struct conn *c);
 void front_requeued(struct conn *c);
 
 /*
+ * Called before a connection or a worker is freed: later events of the
+ * batch being handled still point to it and are dropped.
+ */
+void front_forget(const struct evsrc *ev);
+
+/*
  * Called by pool.c with a worker's answer for c. When text is non-NULL the
  * check did not complete (timeout, worker died) and text is the NO reason.
  */

@@ -344,6 +344,7 @@ ipc_type_name(enum ipc_type t)
 	    [IPC_PARENT_RECYCLE] = "PARENT_RECYCLE",
 	    [IPC_PARENT_STATS] = "PARENT_STATS",
 	    [IPC_WORKER_STARTED] = "WORKER_STARTED",
+	    [IPC_FRONT_WORKER_UP] = "FRONT_WORKER_UP",
 	};
 
 	if ((int)t <= 0 || t >= IPC_TYPE_MAX)

@@ -51,6 +51,7 @@ enum ipc_type {
 	 * another worker. After it, the check is never tried again.
 	 */
 	IPC_WORKER_STARTED,
+	IPC_FRONT_WORKER_UP, /* front -> parent: worker id said hello */
 	IPC_TYPE_MAX
 };
 

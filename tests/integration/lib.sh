@@ -28,6 +28,7 @@ DAEMON="$SASLD_PREFIX/sbin/saslauthd-ng"
 TESTSASLAUTHD="$SASLD_PREFIX/sbin/testsaslauthd-ng"
 SASL_CHECKPASS="$SASLD_BUILD/bin/sasl_checkpass"
 SASLRAW="$SASLD_BUILD/bin/saslraw"
+SASLLOAD="$SASLD_BUILD/bin/saslload"
 PAM_SASLTEST="$SASLD_BUILD/lib/pam_sasltest.so"
 PAM_MATRIX=$(pkg-config --variable=modules pam_wrapper 2>/dev/null)/pam_matrix.so
 [ -f "$PAM_MATRIX" ] || PAM_MATRIX=/usr/lib/x86_64-linux-gnu/pam_wrapper/pam_matrix.so
@@ -147,7 +148,7 @@ expect() {
 # regressions.
 known_bug() { # ID: TEXT
 	case "$1" in
-	front-uaf:* | front-restart:*)
+	front-uaf:* | front-restart:* | nofile:* | per-uid:* | idle-death:*)
 		# Fixed (separate wait-queue link; no underflow in the ready
 		# check): from now on these are plain failures.
 		fail "REGRESSION $*"
