@@ -149,8 +149,8 @@ expect() {
 known_bug() { # ID: TEXT
 	case "$1" in
 	front-uaf:* | front-restart:* | nofile:* | per-uid:* | idle-death:*)
-		# Fixed (separate wait-queue link; no underflow in the ready
-		# check): from now on these are plain failures.
+		# Fixed (wait-queue link, ready-check underflow, RLIMIT_NOFILE
+		# raised, per-uid limit, STARTED frame): plain failures now.
 		fail "REGRESSION $*"
 		return
 		;;
