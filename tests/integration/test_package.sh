@@ -142,7 +142,11 @@ make_root() {
 	else
 		rm -rf "$R"
 		mkdir "$R"
-		tar -C "$R" --numeric-owner -xzf "$tarball" || return 1
+		if ! tar -C "$R" --numeric-owner -xzf "$tarball"; then
+			echo "cannot unpack $tarball; removed, the next run rebuilds it"
+			rm -f "$tarball"
+			return 1
+		fi
 		elapsed "root unpacked from $tarball"
 	fi
 	flock -u 9
@@ -352,7 +356,13 @@ in_root /etc/init.d/saslauthd-ng start >"$SB/start.log" 2>&1 && daemon_pid >/dev
 	fail "start with sasl2-bin's OPTIONS: $(cat "$SB/start.log")"
 elapsed "init script"
 
-# --- 4. Postfix installed again: the trigger -------------------------------
+# --- 4. Upgrade (the same version again), Postfix again (the trigger) ------
+pid=$(daemon_pid)
+in_root dpkg -i "$DEB_IN" >"$SB/upgrade.log" 2>&1 &&
+	pid2=$(daemon_pid) && [ "$pid2" != "$pid" ] &&
+	grep -q '^OPTIONS="-c -m /var/run/saslauthd"$' "$R/etc/default/saslauthd-ng" &&
+	pass "upgrade: daemon restarted (pid $pid -> $pid2), changed conffile kept" ||
+	fail "upgrade: $(cat "$SB/upgrade.log")"
 in_root gpasswd -d postfix sasl >/dev/null
 in_root sh -c 'dpkg -i /var/cache/apt/archives/postfix_*.deb' \
 	>"$SB/postfix.log" 2>&1 || fail "reinstalling postfix: $(tail -n 5 "$SB/postfix.log")"
