@@ -212,6 +212,12 @@ fi
 DEB=$(ls "$SB"/deb/saslauthd-ng_*.deb)
 pass "package built, lintian reports no error: $(basename "$DEB")"
 sed -n 's/^\([EWIP]\): /lintian \1: /p' "$SB/build.log"
+# Under systemd (not run here) an upgrade must not stop the daemon before
+# the postinst's try-restart: no preinst stop.
+dpkg-deb -e "$DEB" "$SB/control"
+! grep -qs 'stop' "$SB/control/preinst" &&
+	pass "no preinst stops the service on upgrade" ||
+	fail "preinst stops the service: $(cat "$SB/control/preinst")"
 elapsed "built"
 
 make_root || {
