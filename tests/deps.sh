@@ -15,11 +15,16 @@
 #   libnet-ssleay-perl                 instance, swaks AUTH; swaks needs the
 #   libio-socket-ssl-perl              two Perl modules for STARTTLS)
 #   valgrind                           tests: memcheck of every process
+#   debhelper lintian                  the Debian package: build and check
+#   debootstrap                        tests: a Debian 12 root to install it in
+#   systemd                            tests: systemd-analyze for the unit
+#   strace                             tests: system calls vs the unit's filter
 set -euo pipefail
 PKGS="build-essential cmake pkg-config libpam0g-dev libsystemd-dev
 libcmocka-dev libsasl2-dev libsasl2-modules sasl2-bin libpam-wrapper passwd
 util-linux procps clang-format postfix swaks libnet-ssleay-perl
-libio-socket-ssl-perl openssl valgrind"
+libio-socket-ssl-perl openssl valgrind debhelper lintian debootstrap systemd
+strace"
 missing=
 for p in $PKGS; do
 	dpkg -s "$p" >/dev/null 2>&1 || missing="$missing $p"
