@@ -11,10 +11,11 @@
 #   libpam-wrapper                     tests: pam_matrix.so test PAM module
 #   passwd util-linux procps           tests: throw-away users, unshare, pgrep
 #   clang-format                       the style check
+#   clang libclang-rt-14-dev           tests/fuzz/run.sh: libFuzzer, ASan, UBSan
 set -euo pipefail
 PKGS="build-essential cmake pkg-config libpam0g-dev libsystemd-dev
 libcmocka-dev libsasl2-dev libsasl2-modules sasl2-bin libpam-wrapper passwd
-util-linux procps clang-format"
+util-linux procps clang-format clang libclang-rt-14-dev"
 missing=
 for p in $PKGS; do
 	dpkg -s "$p" >/dev/null 2>&1 || missing="$missing $p"
