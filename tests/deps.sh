@@ -19,12 +19,13 @@
 #   debootstrap                        tests: a Debian 12 root to install it in
 #   systemd                            tests: systemd-analyze for the unit
 #   strace                             tests: system calls vs the unit's filter
+#   clang libclang-rt-14-dev           tests/fuzz/run.sh: libFuzzer, ASan, UBSan
 set -euo pipefail
 PKGS="build-essential cmake pkg-config libpam0g-dev libsystemd-dev
 libcmocka-dev libsasl2-dev libsasl2-modules sasl2-bin libpam-wrapper passwd
 util-linux procps clang-format postfix swaks libnet-ssleay-perl
 libio-socket-ssl-perl openssl valgrind debhelper lintian debootstrap systemd
-strace"
+strace clang libclang-rt-14-dev"
 missing=
 for p in $PKGS; do
 	dpkg -s "$p" >/dev/null 2>&1 || missing="$missing $p"
