@@ -33,6 +33,7 @@
 #include "ipc.h"
 #include "log.h"
 #include "pamauth.h"
+#include "workreq.h"
 
 #define WORKER_IDENT "saslauthd-ng"
 #define WORKER_USAGE                                                           \
@@ -52,16 +53,13 @@
  * copy outlives the request in a reused stack frame.
  */
 static uint8_t worker_frame[IPC_MAX_FRAME];
-static char worker_login[IPC_MAX_STR + 1];
-static char worker_password[IPC_MAX_STR + 1];
-static char worker_service[IPC_MAX_STR + 1];
-static char worker_rhost[IPC_MAX_STR + 1];
+static struct workreq worker_req;
 
 static void
 worker_wipe(void)
 {
 	explicit_bzero(worker_frame, sizeof(worker_frame));
-	explicit_bzero(worker_password, sizeof(worker_password));
+	explicit_bzero(worker_req.password, sizeof(worker_req.password));
 }
 
 static __attribute__((noreturn)) void
@@ -183,15 +181,6 @@ worker_check_channel(int fd)
 		fatal("fcntl(FD_CLOEXEC)");
 }
 
-static void
-worker_copy(char *dst, const struct ipc_str *s)
-{
-	/* ipc_decode_auth() bounded s->len by IPC_MAX_STR, NUL-free. */
-	if (s->len > 0)
-		memcpy(dst, s->ptr, s->len);
-	dst[s->len] = '\0';
-}
-
 static const char *
 worker_result_name(enum auth_result r)
 {
@@ -235,9 +224,7 @@ worker_log_result(
 static void
 worker_serve(int fd, int last)
 {
-	static const enum ipc_type allow[] = {IPC_FRONT_AUTH};
 	struct ipc_msg msg;
-	struct ipc_auth_req areq;
 	struct ipc_auth_res res;
 	struct pamauth_req req;
 	uint8_t body[WORKER_RESULT_BODY];
@@ -257,25 +244,21 @@ worker_serve(int fd, int last)
 		worker_wipe();
 		fatal("ipc_recv");
 	}
-	if (msg.fd != -1) {
+	switch (workreq_decode(&msg, &worker_req)) {
+	case WORKREQ_OK:
+		break;
+	case WORKREQ_ERR_FD:
 		(void)close(msg.fd);
 		worker_wipe();
 		fatalx(
 		    "%s frame carries a descriptor", ipc_type_name(msg.type));
-	}
-	if (!ipc_allowed(msg.type, allow, sizeof(allow) / sizeof(allow[0]))) {
+	case WORKREQ_ERR_TYPE:
 		worker_wipe();
 		fatalx("unexpected %s frame", ipc_type_name(msg.type));
-	}
-	if (ipc_decode_auth(msg.body, msg.bodylen, &areq) == -1) {
+	case WORKREQ_ERR_MALFORMED:
 		worker_wipe();
 		fatalx("malformed %s frame", ipc_type_name(msg.type));
 	}
-	worker_copy(worker_login, &areq.login);
-	worker_copy(worker_password, &areq.password);
-	worker_copy(worker_service, &areq.service);
-	worker_copy(worker_rhost, &areq.rhost);
-	explicit_bzero(&areq, sizeof(areq));
 	explicit_bzero(worker_frame, sizeof(worker_frame));
 	/* No PAM call before the front knows: if this send fails, the
 	 * front may give the check to another worker, so PAM must not see
@@ -285,10 +268,10 @@ worker_serve(int fd, int last)
 		fatal("ipc_send %s", ipc_type_name(IPC_WORKER_STARTED));
 	}
 
-	req.login = worker_login;
-	req.password = worker_password;
-	req.service = worker_service;
-	req.rhost = worker_rhost;
+	req.login = worker_req.login;
+	req.password = worker_req.password;
+	req.service = worker_req.service;
+	req.rhost = worker_req.rhost;
 	(void)pamauth_verify(&req, &res);
 	worker_wipe();
 	worker_log_result(msg.id, &req, &res);

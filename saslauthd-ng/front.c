@@ -64,7 +64,7 @@ static struct evsrc parent_src;
 static struct conn_list conns = TAILQ_HEAD_INITIALIZER(conns);
 static unsigned nconns;
 static int accepting_paused, shutting_down;
-static struct timer accept_timer, shutdown_timer;
+static struct timer accept_timer, shutdown_timer, silent_timer;
 static struct peer_table peers; /* open connections per peer uid */
 static struct peer_ratelog refuse_uid_log, refuse_allow_log;
 static gid_t peer_groups[PEER_MAX_GROUPS]; /* SO_PEERGROUPS answer */
@@ -73,6 +73,10 @@ static struct {
 	unsigned long accepted, ok, failed, tempfail, rejected, timeouts,
 	    overload, log_dropped, refused_uid, refused_allow;
 } st;
+
+/* The epoll batch being handled, from the next event on (front_forget). */
+static struct epoll_event *batch;
+static int batch_next, batch_n;
 
 static void conn_close(struct conn *c);
 
@@ -168,6 +172,16 @@ conn_reply(struct conn *c, const char *text)
 }
 
 void
+front_forget(const struct evsrc *ev)
+{
+	int i;
+
+	for (i = batch_next; i < batch_n; i++)
+		if (batch[i].data.ptr == ev)
+			batch[i].data.ptr = NULL;
+}
+
+void
 front_conn_released(uid_t peer_uid)
 {
 	nconns--;
@@ -192,6 +206,9 @@ conn_close(struct conn *c)
 	TAILQ_REMOVE(&conns, c, link);
 	explicit_bzero(c->buf, c->cap);
 	uid = c->peer_uid;
+	/* A worker's answer can close c while c's hang-up waits in the
+	 * same batch. */
+	front_forget(&c->ev);
 	free(c);
 	front_conn_released(uid);
 }
@@ -799,6 +816,30 @@ shutdown_now(struct timer *t)
 	_exit(0);
 }
 
+/*
+ * Stopping: a client that has not sent a byte has no check in flight, and
+ * would hold the stop until its read deadline; it goes now, as one that
+ * connects after the stop does. Run from a timer, after the event batch,
+ * so no pending event refers to a connection closed here.
+ */
+static void
+close_silent(struct timer *t)
+{
+	struct conn *c, *tc;
+	unsigned n = 0;
+
+	(void)t;
+	TAILQ_FOREACH_SAFE(c, &conns, link, tc) {
+		if (c->state == CONN_READ && c->len == 0) {
+			conn_close(c);
+			n++;
+		}
+	}
+	if (n > 0)
+		log_debug(
+		    "stopping: closed %u connections that sent nothing", n);
+}
+
 static void
 begin_shutdown(void)
 {
@@ -822,7 +863,8 @@ begin_shutdown(void)
 			    : timer_now() + cfg->read_timeout_ms +
 			2 * cfg->pam_timeout_ms + SASLD_MAX_FAIL_DELAY_MS +
 			SASLD_DRAIN_MS,
-		shutdown_now) == -1)
+		shutdown_now) == -1 ||
+	    timer_set(&loop.timers, &silent_timer, 0, close_silent) == -1)
 		fatal("timer");
 }
 
@@ -936,8 +978,12 @@ front_main(const struct config *c, int ctlfd, const int *listen_fds,
 				continue;
 			fatal("epoll_wait");
 		}
+		batch = evs;
+		batch_n = n;
 		for (i = 0; i < n; i++) {
-			ev = evs[i].data.ptr;
+			batch_next = i + 1;
+			if ((ev = evs[i].data.ptr) == NULL)
+				continue; /* freed by an earlier event */
 			switch (ev->kind) {
 			case EV_LISTEN:
 				if (!shutting_down)
@@ -957,6 +1003,7 @@ front_main(const struct config *c, int ctlfd, const int *listen_fds,
 				break;
 			}
 		}
+		batch_n = 0;
 		timer_run(&loop.timers, timer_now());
 	}
 }

@@ -146,6 +146,12 @@ void front_submit(struct check *ch);
 void front_requeued(struct check *ch);
 
 /*
+ * Called before a connection or a worker is freed: later events of the
+ * batch being handled still point to it and are dropped.
+ */
+void front_forget(const struct evsrc *ev);
+
+/*
  * Called by pool.c with a worker's answer for ch, which is out of the
  * pool again (CHECK_IDLE). When text is non-NULL the check did not
  * complete (timeout, worker died) and text is the reason.

@@ -69,9 +69,27 @@ ipc_send(int fd, enum ipc_type type, uint16_t flags, uint32_t id,
 }
 
 int
-ipc_recv(int fd, uint8_t *buf, size_t bufsz, struct ipc_msg *ret_msg)
+ipc_decode_frame(const uint8_t *buf, size_t len, struct ipc_msg *ret_msg)
 {
 	struct ipc_hdr hdr;
+
+	if (len < sizeof(hdr))
+		return -1;
+	memcpy(&hdr, buf, sizeof(hdr));
+	if (hdr.type == 0 || hdr.type >= IPC_TYPE_MAX)
+		return -1;
+	ret_msg->type = (enum ipc_type)hdr.type;
+	ret_msg->flags = hdr.flags;
+	ret_msg->id = hdr.id;
+	ret_msg->body = buf + sizeof(hdr);
+	ret_msg->bodylen = len - sizeof(hdr);
+	ret_msg->fd = -1;
+	return 0;
+}
+
+int
+ipc_recv(int fd, uint8_t *buf, size_t bufsz, struct ipc_msg *ret_msg)
+{
 	struct iovec iov;
 	struct msghdr mh;
 	union {
@@ -114,16 +132,8 @@ ipc_recv(int fd, uint8_t *buf, size_t bufsz, struct ipc_msg *ret_msg)
 		return 0;
 	}
 	if ((mh.msg_flags & (MSG_TRUNC | MSG_CTRUNC)) ||
-	    (size_t)n < sizeof(hdr))
+	    ipc_decode_frame(buf, (size_t)n, ret_msg) == -1)
 		goto bad;
-	memcpy(&hdr, buf, sizeof(hdr));
-	if (hdr.type == 0 || hdr.type >= IPC_TYPE_MAX)
-		goto bad;
-	ret_msg->type = (enum ipc_type)hdr.type;
-	ret_msg->flags = hdr.flags;
-	ret_msg->id = hdr.id;
-	ret_msg->body = buf + sizeof(hdr);
-	ret_msg->bodylen = (size_t)n - sizeof(hdr);
 	ret_msg->fd = got;
 	return 1;
 bad:
@@ -344,6 +354,7 @@ ipc_type_name(enum ipc_type t)
 	    [IPC_PARENT_RECYCLE] = "PARENT_RECYCLE",
 	    [IPC_PARENT_STATS] = "PARENT_STATS",
 	    [IPC_WORKER_STARTED] = "WORKER_STARTED",
+	    [IPC_FRONT_WORKER_UP] = "FRONT_WORKER_UP",
 	};
 
 	if ((int)t <= 0 || t >= IPC_TYPE_MAX)

@@ -51,6 +51,7 @@ enum ipc_type {
 	 * another worker. After it, the check is never tried again.
 	 */
 	IPC_WORKER_STARTED,
+	IPC_FRONT_WORKER_UP, /* front -> parent: worker id said hello */
 	IPC_TYPE_MAX
 };
 
@@ -124,6 +125,14 @@ int ipc_send(int fd, enum ipc_type type, uint16_t flags, uint32_t id,
  * the caller.
  */
 int ipc_recv(int fd, uint8_t *buf, size_t bufsz, struct ipc_msg *ret_msg);
+
+/*
+ * Split one whole received frame buf[0..len) into header and body: fills
+ * *ret_msg (body points into buf, fd -1) and returns 0, or returns -1 for a
+ * frame shorter than the header or of an unknown type. ipc_recv() uses it;
+ * pure, so the fuzzers drive it directly.
+ */
+int ipc_decode_frame(const uint8_t *buf, size_t len, struct ipc_msg *ret_msg);
 
 /* 1 if t is one of the n types in allow. */
 int ipc_allowed(enum ipc_type t, const enum ipc_type *allow, size_t n);

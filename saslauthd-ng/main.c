@@ -3,15 +3,17 @@
  * main.c - the saslauthd-ng parent: parses the command line, creates the
  * run directory, the pid file and the socket, forks the front and spawns
  * the PAM workers, then supervises: it reaps and replaces children (with a
- * backoff when they keep dying), kills a worker the front reports past its
+ * backoff when they keep dying before they are up; a worker that dies in
+ * a check is replaced at once), kills a worker the front reports past its
  * deadline, relays the front's log lines, and handles TERM/INT (graceful
  * stop), HUP (recycle workers) and USR1 (statistics).
  *
  * SECURITY: runs as root and never reads a client byte or calls PAM. The
  * front is less trusted than the parent: its frames are checked against an
  * allow-list, its requests are bounded (it can only ask to kill the
- * parent's own workers and, with -n 0, for at most --fork-limit workers),
- * and a front that misbehaves is killed and restarted.
+ * parent's own workers and, with -n 0, for at most --fork-limit workers;
+ * its word that a worker is up only spares that worker's replacement the
+ * start-up backoff), and a front that misbehaves is killed and restarted.
  */
 #include <sys/prctl.h>
 #include <sys/resource.h>
@@ -55,6 +57,7 @@ struct child {
 	uint32_t id;
 	int killed; /* we killed it: not a crash */
 	int orphan; /* its front is gone: not counted */
+	int up; /* said hello to the front: a crash now is a check's */
 };
 
 static struct config cfg;
@@ -477,6 +480,7 @@ spawn_worker(unsigned max_requests)
 	k->id = ++next_worker_id;
 	k->killed = 0;
 	k->orphan = 0;
+	k->up = 0;
 	w.id = k->id;
 	w.pid = pid;
 	blen = ipc_encode_worker(body, sizeof(body), &w);
@@ -622,7 +626,15 @@ reap(void)
 		crashed = !k->killed &&
 		    !(WIFEXITED(status) && WEXITSTATUS(status) == 0);
 		if (crashed) {
-			worker_crashes++;
+			/*
+			 * Back off only for workers that die before they are
+			 * up (a broken install): one that dies in a check (a
+			 * crashing PAM module) cost that check and is replaced
+			 * at once, or a user whose checks crash would empty
+			 * the pool for everyone.
+			 */
+			if (!k->up)
+				worker_crashes++;
 			if (WIFSIGNALED(status))
 				log_warnx("PAM worker %ld killed by signal %d",
 				    (long)pid, WTERMSIG(status));
@@ -671,8 +683,8 @@ relay_log(const struct ipc_msg *m)
 	log_emit(m->flags <= LOG_DEBUG ? m->flags : LOG_INFO, line);
 }
 
-static const enum ipc_type front_allow[] = {
-    IPC_FRONT_READY, IPC_FRONT_LOG, IPC_FRONT_KILL, IPC_FRONT_SPAWN};
+static const enum ipc_type front_allow[] = {IPC_FRONT_READY, IPC_FRONT_LOG,
+    IPC_FRONT_KILL, IPC_FRONT_SPAWN, IPC_FRONT_WORKER_UP};
 
 static void
 front_event(void)
@@ -726,6 +738,18 @@ front_event(void)
 				    !kids[i].orphan) {
 					kids[i].killed = 1;
 					(void)kill(kids[i].pid, SIGKILL);
+				}
+			break;
+		case IPC_FRONT_WORKER_UP:
+			if (ipc_decode_u32(m.body, m.bodylen, &id) == -1) {
+				front_misbehaved("malformed worker up");
+				return;
+			}
+			for (i = 0; i < sizeof(kids) / sizeof(kids[0]); i++)
+				if (kids[i].pid != 0 && kids[i].id == id &&
+				    !kids[i].orphan) {
+					kids[i].up = 1;
+					worker_crashes = 0;
 				}
 			break;
 		case IPC_FRONT_SPAWN:
@@ -862,11 +886,13 @@ supervise(void)
 		}
 		if (poll(pfd, (nfds_t)nfds, timeout) == -1 && errno != EINTR)
 			fatal("poll");
-		if (pfd[0].revents & POLLIN)
-			handle_signal();
+		/* The front's frames first: a worker's "up" is queued before
+		 * it could crash, and must be seen before it is reaped. */
 		if (nfds > 1 && ctlfd != -1 &&
 		    (pfd[1].revents & (POLLIN | POLLHUP)))
 			front_event();
+		if (pfd[0].revents & POLLIN)
+			handle_signal();
 	}
 }
 

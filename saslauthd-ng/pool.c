@@ -98,6 +98,7 @@ worker_free(struct worker *w, int kill_it)
 		nbusy--;
 	TAILQ_REMOVE(&workers, w, link);
 	nworkers--;
+	front_forget(&w->ev);
 	free(w);
 }
 
@@ -321,9 +322,10 @@ void
 pool_event(struct evsrc *ev, uint32_t events)
 {
 	struct worker *w = (struct worker *)ev;
-	uint8_t buf[IPC_MAX_FRAME];
+	uint8_t buf[IPC_MAX_FRAME], up[8];
 	struct ipc_msg m;
 	uint32_t version = 0;
+	size_t n;
 	int r;
 
 	r = ipc_recv(ev->fd, buf, sizeof(buf), &m);
@@ -379,6 +381,12 @@ pool_event(struct evsrc *ev, uint32_t events)
 			return;
 		}
 		w->state = W_IDLE;
+		/* Up: from now on its death is a check's, and the parent
+		 * replaces it without the start-up backoff. */
+		n = ipc_encode_u32(up, sizeof(up), w->id);
+		if (ipc_send(lp->ctlfd, IPC_FRONT_WORKER_UP, 0, 0, up, n, -1) ==
+		    -1)
+			log_warn("cannot report PAM worker %ld", (long)w->pid);
 		pool_kick();
 		return;
 	}

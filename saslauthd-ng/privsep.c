@@ -18,6 +18,7 @@
 
 #include "log.h"
 #include "privsep.h"
+#include "sanitize.h"
 
 /* Highest capability number we try to drop; PR_CAPBSET_DROP answers
  * EINVAL past the kernel's own last one, which ends the loop. */
@@ -58,6 +59,8 @@ privsep_drop(const char *dir, uid_t uid, gid_t gid)
 		fatalx("privsep: refusing to run the front as root");
 	privsep_no_dumps();
 	drop_bounding_set();
+	/* Sanitize builds: the report files, opened while they can be. */
+	sanitize_sandbox_prepare();
 	if (chroot(dir) == -1 || chdir("/") == -1)
 		fatal("privsep: chroot %s", dir);
 	if (setgroups(0, NULL) == -1 || setresgid(gid, gid, gid) == -1 ||

@@ -14,6 +14,12 @@
 #   postfix swaks openssl              tests: Postfix end to end (private
 #   libnet-ssleay-perl                 instance, swaks AUTH; swaks needs the
 #   libio-socket-ssl-perl              two Perl modules for STARTTLS)
+#   valgrind                           tests: memcheck of every process
+#   debhelper lintian                  the Debian package: build and check
+#   debootstrap                        tests: a Debian 12 root to install it in
+#   systemd                            tests: systemd-analyze for the unit
+#   strace                             tests: system calls vs the unit's filter
+#   clang libclang-rt-14-dev           tests/fuzz/run.sh: libFuzzer, ASan, UBSan
 #   dovecot-core                       tests: Dovecot's own auth server, run
 #                                      privately, for protocol conformance
 #                                      (its system service is never started)
@@ -21,7 +27,8 @@ set -euo pipefail
 PKGS="build-essential cmake pkg-config libpam0g-dev libsystemd-dev
 libcmocka-dev libsasl2-dev libsasl2-modules sasl2-bin libpam-wrapper passwd
 util-linux procps clang-format postfix swaks libnet-ssleay-perl
-libio-socket-ssl-perl openssl dovecot-core"
+libio-socket-ssl-perl openssl valgrind debhelper lintian debootstrap systemd
+strace clang libclang-rt-14-dev dovecot-core"
 missing=
 for p in $PKGS; do
 	dpkg -s "$p" >/dev/null 2>&1 || missing="$missing $p"

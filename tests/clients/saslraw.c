@@ -3,7 +3,8 @@
  * saslraw.c - a test client that speaks the saslauthd protocol the ways
  * real and hostile clients do: one write per field (Exim), 4 or 5 fields,
  * raw hex bytes, a partial request, an idle connection, a client that
- * never reads. Prints the reply text and the latency.
+ * never reads, one byte at a time, a flood, a client that keeps the socket
+ * open. Prints the reply text, the latency and when the server closed.
  *
  * Usage: saslraw -f SOCKET [options] [LOGIN PASSWORD SERVICE REALM [ADDR]]
  *   -s          one write per field (Exim)
@@ -23,9 +24,11 @@
  * SECURITY: test code; never installed.
  */
 #include <sys/socket.h>
+#include <sys/time.h>
 #include <sys/un.h>
 
 #include <errno.h>
+#include <limits.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -38,6 +41,7 @@
 #define RAW_MAX 70000
 /* With -X: a reply (2 + at most 65535 bytes) and anything after it. */
 #define RAW_REPLY_MAX (2 + 65535 + 1024)
+#define RAW_FLOOD_CHUNK 4096
 
 static long
 now_ms(void)
@@ -183,6 +187,57 @@ read_raw(int fd, long t0, long deadline)
 	return 0;
 }
 
+/* -z: n filler bytes, each send bounded by SO_SNDTIMEO. */
+static void
+flood(int fd, long n, long timeout)
+{
+	static unsigned char fill[RAW_FLOOD_CHUNK];
+	struct timeval tv = {
+	    .tv_sec = timeout / 1000, .tv_usec = (timeout % 1000) * 1000};
+	long sent = 0;
+	ssize_t w;
+
+	memset(fill, 'A', sizeof(fill));
+	(void)setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+	while (sent < n) {
+		w = send(fd, fill,
+		    n - sent < (long)sizeof(fill) ? (size_t)(n - sent)
+						  : sizeof(fill),
+		    MSG_NOSIGNAL);
+		if (w == -1 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			break;
+		sent += w;
+	}
+	printf("flood_sent: %ld\n", sent);
+}
+
+/*
+ * -c: the server closed its end once poll() reports POLLHUP (or an
+ * error); with no events asked for, pending data and the server's
+ * half-close do not wake us. Prints when, relative to t0.
+ */
+static int
+wait_close(int fd, long t0, long deadline)
+{
+	struct pollfd pfd = {.fd = fd, .events = 0};
+	long left;
+
+	for (;;) {
+		left = deadline - now_ms();
+		if (left <= 0) {
+			printf("closed_ms: -1\n");
+			return 3;
+		}
+		if (poll(&pfd, 1, left > INT_MAX ? INT_MAX : (int)left) > 0 &&
+		    (pfd.revents & (POLLHUP | POLLERR)) != 0)
+			break;
+	}
+	printf("closed_ms: %ld\n", now_ms() - t0);
+	return 0;
+}
+
 int
 main(int argc, char *argv[])
 {
@@ -192,10 +247,13 @@ main(int argc, char *argv[])
 	size_t lens[5], n = 0, off, flen;
 	unsigned char hdr[2], text[1024];
 	struct sockaddr_un sun;
+	struct pollfd cut = {.events = POLLIN}; /* -b: a reply, HUP, ERR */
 	long partial = -1, idle = -1, hold = 0, timeout = 10000, t0, dl, r;
-	int split = 0, noread = 0, rawout = 0, c, fd, nf = 0, i;
+	long bytegap = -1, flood_n = 0;
+	int split = 0, noread = 0, rawout = 0, eof = 0, waitclose = 0;
+	int c, fd, nf = 0, i;
 
-	while ((c = getopt(argc, argv, "f:sx:p:i:nH:t:X")) != -1) {
+	while ((c = getopt(argc, argv, "f:sx:p:i:nH:t:Xb:z:ec")) != -1) {
 		switch (c) {
 		case 'f':
 			sock = optarg;
@@ -223,6 +281,18 @@ main(int argc, char *argv[])
 			break;
 		case 'X':
 			rawout = 1;
+			break;
+		case 'b':
+			bytegap = num(optarg);
+			break;
+		case 'z':
+			flood_n = num(optarg);
+			break;
+		case 'e':
+			eof = 1;
+			break;
+		case 'c':
+			waitclose = 1;
 			break;
 		default:
 			return 1;
@@ -252,6 +322,7 @@ main(int argc, char *argv[])
 	memset(&sun, 0, sizeof(sun));
 	sun.sun_family = AF_UNIX;
 	memcpy(sun.sun_path, sock, strlen(sock) + 1);
+	cut.fd = fd;
 	t0 = now_ms();
 	if (connect(fd, (struct sockaddr *)&sun, sizeof(sun)) == -1) {
 		perror("saslraw: connect");
@@ -269,15 +340,30 @@ main(int argc, char *argv[])
 			off += flen;
 			usleep(20000); /* separate segments, as Exim */
 		}
+	} else if (bytegap >= 0) {
+		for (off = 0; off < n; off++) {
+			if (send_all(fd, req + off, 1) == -1)
+				break; /* the server cut us off */
+			/* The gap, unless the server answers or closes. */
+			if (off + 1 < n && poll(&cut, 1, (int)bytegap) > 0)
+				break;
+		}
 	} else if (n > 0 && send_all(fd, req, n) == -1) {
 		perror("saslraw: send");
 	}
+	if (flood_n > 0)
+		flood(fd, flood_n, timeout);
+	if (eof)
+		(void)shutdown(fd, SHUT_WR);
+	/* -c waits for the close until -t after connect. */
+	dl = waitclose ? t0 + timeout : now_ms() + timeout;
+	if (noread && waitclose)
+		return wait_close(fd, t0, dl);
 	if (noread) {
 		if (hold > 0)
 			usleep((useconds_t)hold * 1000);
 		return 0;
 	}
-	dl = now_ms() + timeout;
 	if (rawout) {
 		c = read_raw(fd, t0, dl);
 		(void)close(fd);
@@ -302,6 +388,8 @@ main(int argc, char *argv[])
 	}
 	printf("reply: %.*s\nlatency_ms: %ld\n", (int)flen, (char *)text,
 	    now_ms() - t0);
+	if (waitclose)
+		return wait_close(fd, t0, dl);
 	if (hold > 0)
 		usleep((useconds_t)hold * 1000);
 	(void)close(fd);

@@ -123,10 +123,14 @@ stop_postfix() {
 }
 # shellcheck disable=SC2046
 cleanup_postfix() {
+	local rc=$? left
 	stop_postfix
 	stop_daemon
 	# Safety net: whatever still runs inside $SB was started by this test.
-	kill -KILL $(procs_in_sb) 2>/dev/null
+	left=$(procs_in_sb)
+	[ -z "$left" ] || kill -KILL $left 2>/dev/null
+	# cleanup_sb exits with the status it finds: the test's own.
+	(exit $rc)
 	cleanup_sb
 }
 # finish_pf: finish, with both logs on failure.

@@ -96,7 +96,10 @@ stop_dovecot() {
 	DC_MASTER=
 }
 cleanup_conf() {
+	local rc=$?
 	stop_dovecot
+	# cleanup_sb exits with the status it finds: the test's own.
+	(exit $rc)
 	cleanup_sb
 }
 trap cleanup_conf EXIT

@@ -196,6 +196,23 @@ wait_workers() {
 }
 # "pid" lines of $1 not in $2.
 pids_gone() { comm -23 <(sort <<<"$1") <(sort <<<"$2") | sed '/^$/d'; }
+# wait_replaced BEFORE N SECS [all]: until one worker of BEFORE (or, with
+# "all", every one) is gone and N run. Counting alone would return while
+# the killed worker is still listed, before the parent has acted.
+wait_replaced() {
+	local i left
+	for i in $(seq 1 $(($3 * 20))); do
+		left=$(comm -12 <(sort <<<"$1") <(worker_pids | sort) |
+			sed '/^$/d')
+		if [ "$(nworkers)" = "$2" ] &&
+			{ [ -z "$left" ] || { [ -z "${4:-}" ] &&
+				[ "$left" != "$(sort <<<"$1" | sed '/^$/d')" ]; }; }; then
+			return 0
+		fi
+		sleep 0.05
+	done
+	return 1
+}
 alive() { # PID: exists and is not a zombie
 	[ -d "/proc/$1" ] && ! grep -q '^State:.*Z' "/proc/$1/status" 2>/dev/null
 }
@@ -412,7 +429,7 @@ normal
 check_fast "-n 2, one PAM check hung: a normal check"
 raw_wait h
 check_reply "--pam-timeout 2: the hung check" "NO PAM timeout" 1800 3000
-wait_workers 2 3
+wait_replaced "$before" 2 3
 after=$(worker_pids)
 gone=$(pids_gone "$before" "$after")
 if [ "$(wc -w <<<"$gone")" = 1 ] && ! alive "$gone" &&
@@ -433,7 +450,7 @@ before=$(worker_pids)
 raw -t 10000 crasher Test-pw crash ""
 check_reply "a PAM module that crashes: its own client" \
 	"NO PAM worker died" 0 1000
-wait_workers 2 3
+wait_replaced "$before" 2 3
 after=$(worker_pids)
 gone=$(pids_gone "$before" "$after")
 if [ "$(wc -w <<<"$gone")" = 1 ] && [ "$(nworkers)" = 2 ]; then
@@ -673,7 +690,7 @@ normal
 check_fast "a check sent right after HUP"
 raw_wait s1
 check_reply "a 1.5 s check in flight across HUP" OK 1400 3000
-wait_workers 2 3
+wait_replaced "$before" 2 3 all
 after=$(worker_pids)
 common=$(comm -12 <(sort <<<"$before") <(sort <<<"$after") | sed '/^$/d')
 if [ -z "$common" ] && [ "$(nworkers)" = 2 ]; then
@@ -732,7 +749,7 @@ if [ -n "$f2" ] && [ "$f2" != "$f1" ] && ! alive "$f1"; then
 else
 	xfail "front after kill -KILL: '$f2' (was $f1)"
 fi
-wait_workers 2 3
+wait_replaced "$before" 2 5 all
 after=$(worker_pids)
 common=$(comm -12 <(sort <<<"$before") <(sort <<<"$after") | sed '/^$/d')
 if [ -z "$common" ] && [ "$(nworkers)" = 2 ]; then

@@ -123,6 +123,8 @@ check_front() { # PID LABEL
 		else
 			case $t in
 			socket:* | anon_inode:*eventpoll*) ;;
+			# A Sanitize build's report files (sanitize.c).
+			"${SASLD_SANITIZE_DIR:-/nonexistent}"/*) ;;
 			*) bad_other="$bad_other $fd->$t" ;;
 			esac
 		fi

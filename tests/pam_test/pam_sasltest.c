@@ -19,6 +19,12 @@
  *                       latter with control characters in it
  *     echo_on           a PAM_PROMPT_ECHO_ON prompt; the answer must be
  *                       the PAM user, else PAM_AUTH_ERR
+ *     echo_off          a PAM_PROMPT_ECHO_OFF prompt that is not the
+ *                       password prompt ("One-time code: "); the answer
+ *                       must equal password= (when given), else
+ *                       PAM_AUTH_ERR
+ *     leak=BYTES        malloc BYTES, touch every page, never free (a
+ *                       leaking module; auth phase)
  *     binary_prompt     an echo-off prompt and a PAM_BINARY_PROMPT in one
  *                       conversation call; returns the conversation's
  *                       refusal (PAM_AUTH_ERR if it accepts)
@@ -57,6 +63,9 @@
 #define SASLTEST_SLEEP_MAX 3600000UL
 /* pam_fail_delay() takes an unsigned int; an hour is enough. */
 #define SASLTEST_DELAY_MAX 3600000000UL
+/* One leak per check; a GiB is beyond any test's worker. */
+#define SASLTEST_LEAK_MAX (1UL << 30)
+#define SASLTEST_PAGE 4096 /* touch this often so the leak is resident */
 
 struct sasltest_args {
 	const char *user_only;
@@ -66,7 +75,9 @@ struct sasltest_args {
 	unsigned long sleep_ms;
 	unsigned long fail_delay_us;
 	unsigned long info;
+	unsigned long leak;
 	int echo_on;
+	int echo_off;
 	int binary_prompt;
 	int hang;
 	int crash;
@@ -128,10 +139,14 @@ sasltest_parse(
 			    v, SASLTEST_DELAY_MAX, &a->fail_delay_us);
 		else if ((v = sasltest_value(argv[i], "info=")) != NULL)
 			bad = sasltest_number(v, SASLTEST_INFO_MAX, &a->info);
+		else if ((v = sasltest_value(argv[i], "leak=")) != NULL)
+			bad = sasltest_number(v, SASLTEST_LEAK_MAX, &a->leak);
 		else if (strcmp(argv[i], "info") == 0)
 			a->info = SASLTEST_INFO_DEFAULT;
 		else if (strcmp(argv[i], "echo_on") == 0)
 			a->echo_on = 1;
+		else if (strcmp(argv[i], "echo_off") == 0)
+			a->echo_off = 1;
 		else if (strcmp(argv[i], "binary_prompt") == 0)
 			a->binary_prompt = 1;
 		else if (strcmp(argv[i], "hang") == 0)
@@ -245,6 +260,38 @@ sasltest_echo_on(pam_handle_t *pamh, const char *user)
 	return rc;
 }
 
+/* A second secret prompt; the application's answer must be expected. */
+static int
+sasltest_echo_off(pam_handle_t *pamh, const char *expected)
+{
+	struct pam_message m = {PAM_PROMPT_ECHO_OFF, "One-time code: "};
+	const struct pam_message *ptr = &m;
+	struct pam_response *resp = NULL;
+	int rc;
+
+	rc = sasltest_converse(pamh, 1, &ptr, &resp);
+	if (rc == PAM_SUCCESS &&
+	    (resp == NULL || resp[0].resp == NULL ||
+		(expected != NULL && strcmp(resp[0].resp, expected) != 0)))
+		rc = PAM_AUTH_ERR;
+	sasltest_free(resp, 1);
+	return rc;
+}
+
+/* Allocated and resident, never freed: only recycling gets it back. */
+static int
+sasltest_leak(unsigned long bytes)
+{
+	volatile unsigned char *p = NULL;
+	unsigned long i;
+
+	if ((p = malloc(bytes)) == NULL)
+		return PAM_BUF_ERR;
+	for (i = 0; i < bytes; i += SASLTEST_PAGE)
+		p[i] = 1;
+	return PAM_SUCCESS;
+}
+
 static int
 sasltest_binary_prompt(pam_handle_t *pamh)
 {
@@ -313,6 +360,11 @@ sasltest_auth_faults(
 	    (rc = sasltest_info(pamh, (int)a->info)) != PAM_SUCCESS)
 		return rc;
 	if (a->echo_on && (rc = sasltest_echo_on(pamh, user)) != PAM_SUCCESS)
+		return rc;
+	if (a->echo_off &&
+	    (rc = sasltest_echo_off(pamh, a->password)) != PAM_SUCCESS)
+		return rc;
+	if (a->leak > 0 && (rc = sasltest_leak(a->leak)) != PAM_SUCCESS)
 		return rc;
 	if (a->binary_prompt)
 		return sasltest_binary_prompt(pamh);
