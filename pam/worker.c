@@ -10,7 +10,10 @@
  * another worker; after it, never (ipc.h).
  *
  * SECURITY: runs as root (pam_unix reads /etc/shadow itself only with euid
- * 0) and holds passwords, so it is not dumpable and writes no core file.
+ * 0) but with only the capabilities of --caps (the parent's
+ * --worker-caps) in every set, SECBIT_NOROOT locked, and only the
+ * environment the parent chose (PATH, --worker-env). It holds passwords,
+ * so it is not dumpable and writes no core file.
  * It has no client socket and writes to nothing but fd 3 and the log. A
  * frame of a type it does not expect, or one that does not decode, means
  * the front is broken or compromised: the worker exits. The password is
@@ -30,6 +33,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "caps.h"
 #include "ipc.h"
 #include "log.h"
 #include "pamauth.h"
@@ -37,7 +41,8 @@
 
 #define WORKER_IDENT "saslauthd-ng"
 #define WORKER_USAGE                                                           \
-	"usage: saslauthd-ng-pam [--max-requests N] [--debug] [--stderr]"
+	"usage: saslauthd-ng-pam [--max-requests N] [--caps LIST] [--debug] "  \
+	"[--stderr]"
 /* Dovecot recycles after 100; PAM stacks leak slowly, exec is cheap. */
 #define WORKER_MAX_REQUESTS_DEFAULT 1000
 /* Anything larger is a typo: the worker would in effect never recycle. */
@@ -90,19 +95,29 @@ worker_parse_count(const char *s)
 
 static void
 worker_args(int argc, char *argv[], unsigned long *ret_max, int *ret_debug,
-    int *ret_stderr)
+    int *ret_stderr, uint64_t *ret_caps)
 {
+	char bad[64];
 	int i;
 
 	*ret_max = WORKER_MAX_REQUESTS_DEFAULT;
 	*ret_debug = 0;
 	*ret_stderr = 0;
+	if (caps_parse(CAPS_WORKER_DEFAULT, ret_caps, NULL, 0) == -1)
+		worker_usage(
+		    "bad built-in capability set", CAPS_WORKER_DEFAULT);
 	for (i = 1; i < argc; i++) {
 		if (strcmp(argv[i], "--max-requests") == 0) {
 			if (i + 1 >= argc)
 				worker_usage(
 				    "--max-requests wants a number", NULL);
 			*ret_max = worker_parse_count(argv[++i]);
+		} else if (strcmp(argv[i], "--caps") == 0) {
+			if (i + 1 >= argc)
+				worker_usage("--caps wants a list", NULL);
+			if (caps_parse(argv[++i], ret_caps, bad, sizeof(bad)) ==
+			    -1)
+				worker_usage("--caps: unknown capability", bad);
 		} else if (strcmp(argv[i], "--debug") == 0)
 			*ret_debug = 1;
 		else if (strcmp(argv[i], "--stderr") == 0)
@@ -159,6 +174,28 @@ worker_signals(void)
 	(void)sigemptyset(&none);
 	if (sigprocmask(SIG_SETMASK, &none, NULL) == -1)
 		fatal("sigprocmask");
+}
+
+/*
+ * Keep only the --caps set (the parent passes --worker-caps), in every
+ * set including the bounding set, with SECBIT_NOROOT locked so that a
+ * helper a module runs (unix_chkpwd, pam_exec) gains nothing from uid 0;
+ * such helpers needing more use their own setuid/setgid bits. The uid
+ * stays 0: pam_unix reads /etc/shadow itself only as euid 0.
+ */
+static void
+worker_caps(uint64_t caps)
+{
+	char text[CAPS_TEXT_MAX];
+
+	if (caps_restrict(caps, caps, caps, CAPS_NOROOT) == -1)
+		fatal("cannot reduce capabilities to %s",
+		    caps_format(caps, text, sizeof(text)));
+	/* A change of credentials may reset the dumpable flag. */
+	if (prctl(PR_GET_DUMPABLE, 0, 0, 0, 0) != 0)
+		fatalx("dumpable after the capability drop");
+	log_debug("capabilities: %s, SECBIT_NOROOT locked",
+	    caps_format(caps, text, sizeof(text)));
 }
 
 static void
@@ -288,10 +325,11 @@ main(int argc, char *argv[])
 	struct rlimit rl;
 	uint8_t hello[sizeof(uint32_t)];
 	unsigned long max_requests, served;
+	uint64_t caps;
 	size_t len;
 	int debug, to_stderr, close_rc, close_errno, stdio_rc;
 
-	worker_args(argc, argv, &max_requests, &debug, &to_stderr);
+	worker_args(argc, argv, &max_requests, &debug, &to_stderr, &caps);
 	/*
 	 * Whatever the parent left open beyond the channel is not ours and
 	 * must not reach the helpers that modules run (unix_chkpwd,
@@ -314,6 +352,7 @@ main(int argc, char *argv[])
 	rl.rlim_max = 0;
 	if (setrlimit(RLIMIT_CORE, &rl) == -1)
 		fatal("setrlimit(RLIMIT_CORE)");
+	worker_caps(caps);
 	worker_signals();
 	worker_check_channel(IPC_WORKER_FD);
 

@@ -19,6 +19,7 @@
 #include <strings.h>
 #include <unistd.h>
 
+#include "caps.h"
 #include "config.h"
 #include "proto_saslauthd.h"
 
@@ -40,6 +41,8 @@ enum {
 	OPT_ALLOW_GID,
 	OPT_POSTFIX_DOVECOT,
 	OPT_DOVECOT_SECURED,
+	OPT_WORKER_CAPS,
+	OPT_WORKER_ENV,
 };
 
 static const struct option long_opts[] = {
@@ -63,6 +66,8 @@ static const struct option long_opts[] = {
     {"allow-gid", required_argument, NULL, OPT_ALLOW_GID},
     {"postfix-dovecot", no_argument, NULL, OPT_POSTFIX_DOVECOT},
     {"dovecot-require-secured", no_argument, NULL, OPT_DOVECOT_SECURED},
+    {"worker-caps", required_argument, NULL, OPT_WORKER_CAPS},
+    {"worker-env", required_argument, NULL, OPT_WORKER_ENV},
     {NULL, 0, NULL, 0},
 };
 
@@ -133,6 +138,15 @@ usage(FILE *fp)
 	    "or supplementary;\n"
 	    "                       with --allow-uid, either match lets a "
 	    "client in\n"
+	    "  --worker-caps LIST   capabilities of the PAM workers (root), "
+	    "comma-separated\n"
+	    "                       names or none (default " CAPS_WORKER_DEFAULT
+	    ")\n"
+	    "  --worker-env NAME[=VALUE]\n"
+	    "                       pass NAME (from this environment, or "
+	    "VALUE) to the PAM\n"
+	    "                       workers, which otherwise get only PATH; "
+	    "repeatable\n"
 	    "\n"
 	    "Sockets (DIR/mux of -m is always served; up to %d in all):\n"
 	    "  --listen PROTO:PATH[,mode=OCTAL][,owner=USER][,group=GROUP]\n"
@@ -569,6 +583,59 @@ parse_allow(
 	return -1;
 }
 
+/* NAME or NAME=VALUE, NAME a portable variable name other than PATH. */
+static int
+add_worker_env(struct config *cfg, const char *arg)
+{
+	size_t i, n = strcspn(arg, "=");
+
+	if (n == 0 || (arg[0] >= '0' && arg[0] <= '9')) {
+		fprintf(stderr,
+		    "saslauthd-ng: --worker-env: invalid variable name in "
+		    "'%s'\n",
+		    arg);
+		return -1;
+	}
+	for (i = 0; i < n; i++)
+		if (!((arg[i] >= 'A' && arg[i] <= 'Z') ||
+			(arg[i] >= 'a' && arg[i] <= 'z') ||
+			(arg[i] >= '0' && arg[i] <= '9') || arg[i] == '_')) {
+			fprintf(stderr,
+			    "saslauthd-ng: --worker-env: invalid variable "
+			    "name in '%s' (letters, digits, _)\n",
+			    arg);
+			return -1;
+		}
+	if (n == 4 && strncmp(arg, "PATH", 4) == 0) {
+		fprintf(stderr,
+		    "saslauthd-ng: --worker-env: PATH is fixed "
+		    "for the PAM workers\n");
+		return -1;
+	}
+	if (strlen(arg) >= SASLD_MAX_WORKER_ENV_LEN) {
+		fprintf(stderr,
+		    "saslauthd-ng: --worker-env: longer than %d bytes\n",
+		    SASLD_MAX_WORKER_ENV_LEN - 1);
+		return -1;
+	}
+	for (i = 0; i < (size_t)cfg->nworker_env; i++)
+		if (strncmp(cfg->worker_env[i], arg, n) == 0 &&
+		    strcspn(cfg->worker_env[i], "=") == n) {
+			fprintf(stderr,
+			    "saslauthd-ng: --worker-env: %.*s given twice\n",
+			    (int)n, arg);
+			return -1;
+		}
+	if (cfg->nworker_env == SASLD_MAX_WORKER_ENV) {
+		fprintf(stderr,
+		    "saslauthd-ng: --worker-env: at most %d variables\n",
+		    SASLD_MAX_WORKER_ENV);
+		return -1;
+	}
+	cfg->worker_env[cfg->nworker_env++] = arg;
+	return 0;
+}
+
 static void
 defaults(struct config *cfg)
 {
@@ -584,6 +651,9 @@ defaults(struct config *cfg)
 	cfg->max_requests = SASLD_DEFAULT_MAX_REQUESTS;
 	cfg->max_conns = SASLD_DEFAULT_MAX_CONNS;
 	cfg->max_field = SASLD_DEFAULT_MAX_FIELD;
+	/* A constant the test suite checks: a parse failure is a bug. */
+	if (caps_parse(CAPS_WORKER_DEFAULT, &cfg->worker_caps, NULL, 0) == -1)
+		cfg->worker_caps = 0;
 }
 
 static int
@@ -805,6 +875,26 @@ config_parse(int argc, char *argv[], struct config *ret_cfg)
 			}
 			(void)snprintf(cfg.pam_service, sizeof(cfg.pam_service),
 			    "%s", optarg);
+			break;
+		case OPT_WORKER_CAPS: {
+			char bad[64];
+
+			if (caps_parse(optarg, &cfg.worker_caps, bad,
+				sizeof(bad)) == -1) {
+				fprintf(stderr,
+				    "saslauthd-ng: --worker-caps: unknown "
+				    "capability '%s' (names as in "
+				    "capabilities(7), e.g. cap_audit_write, "
+				    "comma-separated, or none)\n",
+				    bad);
+				return CONFIG_EXIT_ERR;
+			}
+			cfg.worker_caps_set = 1;
+			break;
+		}
+		case OPT_WORKER_ENV:
+			if (add_worker_env(&cfg, optarg) == -1)
+				return CONFIG_EXIT_ERR;
 			break;
 		case ':':
 			fprintf(stderr,

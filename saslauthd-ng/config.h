@@ -15,6 +15,7 @@
 
 #include <limits.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "peer.h"
 #include "proto_saslauthd.h"
@@ -82,6 +83,10 @@ struct listen_spec {
 	const char *origin;
 };
 
+/* --worker-env: variables passed to the PAM workers besides PATH. */
+#define SASLD_MAX_WORKER_ENV 16
+#define SASLD_MAX_WORKER_ENV_LEN 4096 /* NAME=VALUE */
+
 struct config {
 	char run_dir[PATH_MAX];
 	char socket_path[SASLD_SUN_PATH_MAX]; /* -m DIR/mux = listen[0] */
@@ -111,6 +116,11 @@ struct config {
 	struct peer_idlist allow_uid; /* empty: every uid may connect */
 	struct peer_idlist allow_gid; /* primary or supplementary gid */
 	size_t max_field;
+	uint64_t worker_caps; /* --worker-caps, capability bit mask */
+	int worker_caps_set; /* given explicitly */
+	/* --worker-env NAME or NAME=VALUE; pointers into argv */
+	const char *worker_env[SASLD_MAX_WORKER_ENV];
+	int nworker_env;
 };
 
 enum config_action {

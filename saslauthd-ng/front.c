@@ -8,7 +8,8 @@
  *
  * SECURITY: the only process that reads client bytes. It is forked by the
  * root parent and immediately chroots into an empty directory, drops to
- * --user with no groups and no capabilities, and sets NO_NEW_PRIVS before
+ * --user with no groups, capabilities or environment, sets NO_NEW_PRIVS
+ * and RLIMIT_NPROC 0, and loads its seccomp allow-list (sandbox.c) before
  * its first accept(). Every resource a client can hold has a limit:
  * connections (--max-connections, and --max-connections-per-uid by the
  * kernel's SO_PEERCRED), bytes (--max-field), time (read deadline, PAM
@@ -36,6 +37,7 @@
 #include "peer.h"
 #include "pool.h"
 #include "privsep.h"
+#include "sandbox.h"
 
 #define FRONT_MAX_LISTEN 16
 /*
@@ -938,6 +940,8 @@ front_main(const struct config *c, int ctlfd, const int *listen_fds,
 	if ((loop.epfd = epoll_create1(EPOLL_CLOEXEC)) == -1)
 		fatal("epoll_create1");
 	closelog();
+	/* Nothing of the parent's environment stays in our memory. */
+	privsep_clear_env(NULL);
 	privsep_drop(chroot_dir, uid, gid);
 	log_set_forward(front_log_forward);
 	pool_init(&loop);
@@ -966,6 +970,9 @@ front_main(const struct config *c, int ctlfd, const int *listen_fds,
 			fatal("epoll_ctl listener");
 	}
 	nlisteners = nlisten;
+	/* Last step of the sandbox: the parent reports the daemon ready
+	 * only once the filter is in place. */
+	sandbox_front();
 	if (ipc_send(ctlfd, IPC_FRONT_READY, 0, 0, NULL, 0, -1) == -1)
 		fatal("front: ready");
 	log_debug("front: serving as uid %ld in an empty chroot", (long)uid);

@@ -189,14 +189,20 @@ listener_open(
 	}
 	(void)umask(old);
 	/* fchown/fchmod of a socket fd do not reach the inode; lchown
-	 * never follows a symlink put in its place. */
+	 * never follows a symlink put in its place. The mode first, while
+	 * root owns the socket: chmod of another owner's file would need
+	 * CAP_FOWNER, which the parent does not keep (privsep.h). */
+	if (chmod(path, mode) == -1) {
+		log_warn("chmod %s", path);
+		goto fail_unlink;
+	}
 	if ((uid != (uid_t)-1 || gid != (gid_t)-1) &&
 	    lchown(path, uid, gid) == -1) {
 		log_warn("chown %s", path);
 		goto fail_unlink;
 	}
-	if (chmod(path, mode) == -1 || lstat(path, &st) == -1) {
-		log_warn("chmod %s", path);
+	if (lstat(path, &st) == -1) {
+		log_warn("lstat %s", path);
 		goto fail_unlink;
 	}
 	if (listen(fd, SASLD_LISTEN_BACKLOG) == -1) {

@@ -39,11 +39,13 @@
 #endif
 
 #include "check.h"
+#include "caps.h"
 #include "config.h"
 #include "front.h"
 #include "ipc.h"
 #include "listener.h"
 #include "log.h"
+#include "privsep.h"
 #include "timer.h"
 
 #define RESPAWN_MIN_MS 50 /* first delay after a crash */
@@ -74,6 +76,10 @@ static unsigned worker_crashes, front_crashes;
 static struct child kids[SASLD_MAX_WORKERS * 2];
 static uint32_t next_worker_id;
 static struct rlimit nofile0; /* as we were started: workers get it back */
+/* What every PAM worker gets: PATH plus --worker-env, and its
+ * capabilities (--worker-caps) as text for its --caps. */
+static char *worker_envp[SASLD_MAX_WORKER_ENV + 2];
+static char worker_caps_text[CAPS_TEXT_MAX];
 
 /* One status byte to the launcher waiting in daemonize(). */
 static void
@@ -419,16 +425,47 @@ live_workers(void)
 	return n;
 }
 
+/*
+ * PAM modules get a clean environment, not root's shell's: a fixed PATH
+ * and only the variables --worker-env names, taken from the environment
+ * the parent was started with (before privsep_parent_env() empties it) or
+ * given as NAME=VALUE.
+ */
+static void
+worker_env_init(void)
+{
+	static char env_path[] = "PATH=/usr/sbin:/usr/bin:/sbin:/bin";
+	const char *arg, *val;
+	char *s;
+	int i, n = 0;
+
+	worker_envp[n++] = env_path;
+	for (i = 0; i < cfg.nworker_env; i++) {
+		arg = cfg.worker_env[i];
+		s = NULL;
+		if (strchr(arg, '=') != NULL)
+			s = strdup(arg);
+		else if ((val = getenv(arg)) == NULL) {
+			log_warnx("--worker-env %s: not set in the "
+				  "environment; the PAM workers do not get it",
+			    arg);
+			continue;
+		} else if (asprintf(&s, "%s=%s", arg, val) == -1)
+			s = NULL;
+		if (s == NULL)
+			fatal("--worker-env");
+		worker_envp[n++] = s;
+	}
+	worker_envp[n] = NULL;
+}
+
 static void
 spawn_worker(unsigned max_requests)
 {
 	static char opt_max[] = "--max-requests", opt_debug[] = "--debug",
-		    opt_stderr[] = "--stderr";
-	/* PAM modules get a clean environment, not root's shell's. */
-	static char env_path[] = "PATH=/usr/sbin:/usr/bin:/sbin:/bin";
-	char *envp[] = {env_path, NULL};
+		    opt_stderr[] = "--stderr", opt_caps[] = "--caps";
 	char maxreq[16];
-	char *argv[6];
+	char *argv[8];
 	struct ipc_worker w;
 	struct child *k;
 	uint8_t body[16];
@@ -449,6 +486,8 @@ spawn_worker(unsigned max_requests)
 	argv[argc++] = worker_path;
 	argv[argc++] = opt_max;
 	argv[argc++] = maxreq;
+	argv[argc++] = opt_caps;
+	argv[argc++] = worker_caps_text;
 	if (cfg.verbose)
 		argv[argc++] = opt_debug;
 	if (cfg.foreground)
@@ -472,7 +511,7 @@ spawn_worker(unsigned max_requests)
 		} else if (dup2(sv[1], IPC_WORKER_FD) == -1)
 			_exit(127);
 		(void)closefrom(IPC_WORKER_FD + 1);
-		execve(worker_path, argv, envp);
+		execve(worker_path, argv, worker_envp);
 		_exit(127);
 	}
 	(void)close(sv[1]);
@@ -585,6 +624,23 @@ backoff(unsigned crashes)
 	return ms > RESPAWN_MAX_MS ? RESPAWN_MAX_MS : ms;
 }
 
+/*
+ * The front made a system call its seccomp filter forbids: a bug, or code
+ * running in it that should not. Loud, whatever -d says.
+ */
+static void
+front_seccomp_killed(pid_t pid)
+{
+	char line[SASLD_LOG_LINE];
+
+	(void)snprintf(line, sizeof(line),
+	    "front %ld killed by signal %d (SIGSYS): seccomp stopped a "
+	    "forbidden system call (the kernel log names it: audit "
+	    "type=1326); restarting it",
+	    (long)pid, SIGSYS);
+	log_emit(LOG_CRIT, line);
+}
+
 static void
 reap(void)
 {
@@ -605,7 +661,9 @@ reap(void)
 			}
 			if (stopping)
 				continue;
-			if (WIFSIGNALED(status))
+			if (WIFSIGNALED(status) && WTERMSIG(status) == SIGSYS)
+				front_seccomp_killed(pid);
+			else if (WIFSIGNALED(status))
 				log_warnx("front %ld killed by signal %d; "
 					  "restarting it",
 				    (long)pid, WTERMSIG(status));
@@ -921,6 +979,14 @@ main(int argc, char *argv[])
 			  "drops to --user)");
 		return 1;
 	}
+	/* Take what the workers get from the environment, then empty it
+	 * and give up every capability the daemon has no use for. */
+	worker_env_init();
+	privsep_parent_env();
+	if (privsep_parent(&cfg.worker_caps, cfg.worker_caps_set) == -1)
+		return 1;
+	(void)caps_format(
+	    cfg.worker_caps, worker_caps_text, sizeof(worker_caps_text));
 	if ((pw = getpwnam(cfg.user)) == NULL) {
 		log_warnx("--user %s: no such user; create it (adduser "
 			  "--system --no-create-home --group %s) or name "

@@ -4,12 +4,18 @@
 # root. Each package is here for a reason:
 #   build-essential cmake pkg-config   the build
 #   libpam0g-dev                       the PAM worker (the only libpam user)
+#   libcap-dev                         parent and worker capability sets
+#   libseccomp-dev                     the front's seccomp allow-list
 #   libsystemd-dev                     sd_notify readiness (optional)
 #   libcmocka-dev                      unit tests
 #   libsasl2-dev libsasl2-modules      tests: libsasl2's sasl_checkpass client
 #   sasl2-bin                          tests: Cyrus testsaslauthd as a client
-#   libpam-wrapper                     tests: pam_matrix.so test PAM module
+#   libpam-wrapper                     tests: pam_matrix.so test PAM module,
+#                                      pam_wrapper through --worker-env
 #   passwd util-linux procps           tests: throw-away users, unshare, pgrep
+#   gdb                                tests: make the front call a forbidden
+#                                      system call (seccomp kill)
+#   iproute2                           tests: ss, to find a worker's channel
 #   clang-format                       the style check
 #   postfix swaks openssl              tests: Postfix end to end (private
 #   libnet-ssleay-perl                 instance, swaks AUTH; swaks needs the
@@ -24,11 +30,11 @@
 #                                      privately, for protocol conformance
 #                                      (its system service is never started)
 set -euo pipefail
-PKGS="build-essential cmake pkg-config libpam0g-dev libsystemd-dev
-libcmocka-dev libsasl2-dev libsasl2-modules sasl2-bin libpam-wrapper passwd
-util-linux procps clang-format postfix swaks libnet-ssleay-perl
-libio-socket-ssl-perl openssl valgrind debhelper lintian debootstrap systemd
-strace clang libclang-rt-14-dev dovecot-core"
+PKGS="build-essential cmake pkg-config libpam0g-dev libcap-dev libseccomp-dev
+libsystemd-dev libcmocka-dev libsasl2-dev libsasl2-modules sasl2-bin
+libpam-wrapper passwd util-linux procps gdb iproute2 clang-format postfix
+swaks libnet-ssleay-perl libio-socket-ssl-perl openssl valgrind debhelper
+lintian debootstrap systemd strace clang libclang-rt-14-dev dovecot-core"
 missing=
 for p in $PKGS; do
 	dpkg -s "$p" >/dev/null 2>&1 || missing="$missing $p"

@@ -1,14 +1,24 @@
 #!/bin/bash
 # SPDX-License-Identifier: BSD-2-Clause
 # Privileges: what each process of a running daemon verifiably is, read
-# from /proc as the kernel sees it (DESIGN 2):
+# from /proc as the kernel sees it (DESIGN 2, README "Security model"):
 #   front   uid/gid _saslauthd, no groups, no capabilities in any set,
-#           NO_NEW_PRIVS, not dumpable (not even by its own uid), no core
-#           file, chrooted into a removed directory, no libpam mapped, no
-#           descriptor but its sockets, epoll and /dev/null;
-#   parent  uid 0, no libpam mapped;
-#   workers uid 0, libpam mapped, no core file, environment PATH only,
-#           descriptors 0-3 only (3 the channel, 0-2 /dev/null);
+#           NO_NEW_PRIVS, a seccomp filter (Seccomp: 2), RLIMIT_NPROC 0,
+#           not dumpable (not even by its own uid), no core file,
+#           chrooted into a removed directory, no environment left in its
+#           memory, no libpam mapped, no descriptor but its sockets, epoll
+#           and /dev/null;
+#   parent  uid 0, no groups, effective capabilities exactly PARENT_CAPS,
+#           permitted and bounding sets PARENT_CAPS plus the workers' set
+#           (exec under NO_NEW_PRIVS gives a child no more than the
+#           parent's permitted set), nothing inheritable or ambient, no
+#           seccomp, its original environment wiped, no libpam mapped;
+#   workers uid 0, no groups, capabilities (permitted, effective,
+#           bounding) exactly the --worker-caps set (default
+#           cap_audit_write), nothing inheritable or ambient, not
+#           dumpable, libpam mapped, no core file, environment PATH plus
+#           the --worker-env keep-list only, descriptors 0-3 only (3 the
+#           channel, 0-2 /dev/null);
 #   files   run directory root:sasl 0710, socket 0777, pid file = parent.
 # The same checks run again on workers spawned by HUP and on a front the
 # parent restarted after kill -KILL.
@@ -18,24 +28,13 @@
 # the euid on /proc/PID itself even for a non-dumpable task, and root only
 # on the files inside, which is what the "not dumpable" check reads.)
 #
-# Known bugs and gaps are reported as "skip: KNOWN BUG <id>: ..." so CI
-# stays green; SASLD_STRICT=1 turns them into failures (front-restart is
-# fixed and now fails as a regression):
-#  front-restart
-#              supervise() takes "now" at the top of its loop, restarts the
-#              front (front_started = timer_now()) and then tests
-#              now - front_started > FRONT_READY_MS in uint64_t: when the
-#              clock ticked in between, it underflows and the new front is
-#              killed at once as "not ready in time", again and again with
-#              a doubling backoff.
-#  seccomp     the front installs no seccomp filter (DESIGN 2: "installs a
-#              seccomp allow-list"): /proc says Seccomp: 0.
-#  worker-caps the workers keep the parent's full capability sets (DESIGN 2:
-#              "capability set reduced through libcap ... start from an
-#              empty set"). While they keep CAP_SYS_PTRACE their
-#              non-dumpable flag cannot be observed from outside (commoncap
-#              refuses a caller lacking any of the target's capabilities,
-#              dumpable or not), so that check is skipped, not passed.
+# Capability masks (bit = capabilities(7) number):
+#   PARENT_CAPS 0x401e3 = chown(0) dac_override(1) kill(5) setgid(6)
+#                 setuid(7) setpcap(8) sys_chroot(18)   (privsep.h;
+#                 dac_override only when the launcher has it)
+#   workers     0x20000000 = audit_write(29)            (caps.h)
+# A capability this shell's bounding set lacks cannot be given to the
+# workers; the expected worker set is cut the same way.
 . "$(dirname "$0")/lib.sh"
 
 # check NAME BUG CMD...: pass if CMD succeeds, else fail, or report the
@@ -52,7 +51,6 @@ check() {
 	fi
 }
 eq() { [ "$1" = "$2" ]; }
-ne() { [ "$1" != "$2" ]; }
 not() { ! "$@"; }
 # field PID NAME: a /proc/PID/status field, blanks squeezed.
 field() {
@@ -74,6 +72,30 @@ children_uid() {
 fd_list() { ls "/proc/$1/fd" | sort -n | tr '\n' ' ' | sed 's/ $//'; }
 run_dir_list() { ls -A "$RUN" | sort | tr '\n' ' ' | sed 's/ $//'; }
 core_off() { grep -qE '^Max core file size +0 +0 ' "/proc/$1/limits"; }
+nproc_off() { grep -qE '^Max processes +0 +0 ' "/proc/$1/limits"; }
+# PID's environment as the kernel shows it (the block it was started
+# with) holds no byte but NUL: wiped, not only forgotten.
+env_wiped() { [ -z "$(tr -d '\0' <"/proc/$1/environ")" ]; }
+hex16() { printf '%016x' "$1"; }
+# Our own bounding set, as a number: what any child of ours can have.
+OWN_BND=$((16#$(field $$ CapBnd)))
+PARENT_CAPS=$((0x401e1 | (0x2 & OWN_BND)))
+WORKER_CAPS=$((0x20000000 & OWN_BND))
+# check_caps PID LABEL EFF PRM BND: the effective, permitted and bounding
+# sets, inheritable and ambient empty.
+check_caps() {
+	local c want
+	for c in CapEff CapPrm CapBnd CapInh CapAmb; do
+		case $c in
+		CapEff) want=$(hex16 "$3") ;;
+		CapPrm) want=$(hex16 "$4") ;;
+		CapBnd) want=$(hex16 "$5") ;;
+		*) want=$(hex16 0) ;;
+		esac
+		check "$2: $c $(field "$1" $c), want $want" "" \
+			eq "$(field "$1" $c)" "$want"
+	done
+}
 deleted_root() { # PID: its root is a removed .front.* directory in $RUN
 	local r
 	r=$(readlink "/proc/$1/root")
@@ -98,7 +120,9 @@ check_front() { # PID LABEL
 	done
 	check "$l: NoNewPrivs 1" "" eq "$(field "$f" NoNewPrivs)" 1
 	check "$l: a seccomp filter (Seccomp: $(field "$f" Seccomp), want 2)" \
-		seccomp eq "$(field "$f" Seccomp)" 2
+		"" eq "$(field "$f" Seccomp)" 2
+	check "$l: RLIMIT_NPROC 0 (it never forks)" "" nproc_off "$f"
+	check "$l: no environment left in its memory" "" env_wiped "$f"
 	check "$l: no libpam or PAM module mapped" "" \
 		not grep -qE 'libpam|/security/pam_|pam_sasltest' "/proc/$f/maps"
 	r=$(readlink "/proc/$f/root")
@@ -138,12 +162,22 @@ check_front() { # PID LABEL
 check_worker() { # PID LABEL [KNOWN-BUG-ID for fds 0-2]
 	local w=$1 l=$2 env fd t bad=''
 	check "$l: Uid all 0" "" eq "$(field "$w" Uid)" "0 0 0 0"
+	check "$l: Gid all 0" "" eq "$(field "$w" Gid)" "0 0 0 0"
+	check "$l: no supplementary groups: '$(field "$w" Groups)'" "" \
+		eq "$(field "$w" Groups)" ""
+	check_caps "$w" "$l" "$WORKER_CAPS" "$WORKER_CAPS" "$WORKER_CAPS"
+	check "$l: no seccomp filter, NoNewPrivs 0 (setgid helpers work)" "" \
+		eq "$(field "$w" Seccomp) $(field "$w" NoNewPrivs)" "0 0"
+	check "$l: root is the host's /" "" \
+		eq "$(readlink "/proc/$w/root")" /
 	check "$l: libpam mapped" "" grep -q libpam "/proc/$w/maps"
 	check "$l: no core file (RLIMIT_CORE 0)" "" core_off "$w"
 	env=$(tr '\0' '\n' <"/proc/$w/environ")
-	check "$l: environment is PATH only: '$(echo $env)'" "" \
-		eval '[ "$(wc -l <<<"$env")" = 1 ] &&
-		[[ "$env" =~ ^PATH=/[a-z/:]*$ ]] && [[ "$env" != *::* ]]'
+	check "$l: environment is PATH and the keep-list: '$(echo $env)'" "" \
+		eval '[ "$(wc -l <<<"$env")" = 2 ] &&
+		[[ "$(head -1 <<<"$env")" =~ ^PATH=/[a-z/:]*$ ]] &&
+		[[ "$env" != *::* ]] &&
+		[ "$(tail -1 <<<"$env")" = "SASLD_TEST_KEEP=kept value" ]'
 	check "$l: fds are 0 1 2 3: '$(fd_list "$w")'" "" \
 		eq "$(fd_list "$w")" "0 1 2 3"
 	check "$l: fd 3 is a socket (the channel)" "" \
@@ -153,9 +187,6 @@ check_worker() { # PID LABEL [KNOWN-BUG-ID for fds 0-2]
 		[ "$t" = /dev/null ] || bad="$bad $fd->$t"
 	done
 	check "$l: fds 0-2 are /dev/null:${bad:- yes}" "${3:-}" eq "$bad" ""
-	t="$l: permitted capabilities reduced from the parent's"
-	check "$t ($(field "$w" CapPrm))" worker-caps \
-		ne "$(field "$w" CapPrm)" "$(field "$DAEMON_PID" CapPrm)"
 }
 
 # A root-only file on fd 7 of whoever starts the daemon: a careless init
@@ -163,11 +194,15 @@ check_worker() { # PID LABEL [KNOWN-BUG-ID for fds 0-2]
 echo "not for the front" >"$SB/secret"
 chmod 600 "$SB/secret"
 exec 7<"$SB/secret"
-start_daemon -n 2 || {
+# A variable of the launcher's environment that must reach no process of
+# the daemon, and one the workers must get (--worker-env).
+export SASLD_TEST_CANARY="launcher's secret" SASLD_TEST_KEEP="kept value"
+start_daemon -n 2 --worker-env SASLD_TEST_KEEP || {
 	fail "start"
 	finish
 }
 exec 7<&-
+unset SASLD_TEST_CANARY SASLD_TEST_KEEP
 for _ in $(seq 1 60); do
 	[ "$(children_uid 0 | wc -l)" = 2 ] && break
 	sleep 0.05
@@ -195,10 +230,17 @@ check "one child runs as _saslauthd: '$(echo $F)'" "" eq "$(wc -w <<<"$F")" 1
 check_front "$F" front
 
 # --- parent ---------------------------------------------------------------
-check "parent: Uid all 0: '$(field "$DAEMON_PID" Uid)'" "" \
-	eq "$(field "$DAEMON_PID" Uid)" "0 0 0 0"
-check "parent: no libpam mapped" "" \
-	not grep -q libpam "/proc/$DAEMON_PID/maps"
+P=$DAEMON_PID
+check "parent: Uid all 0: '$(field "$P" Uid)'" "" \
+	eq "$(field "$P" Uid)" "0 0 0 0"
+check "parent: no supplementary groups: '$(field "$P" Groups)'" "" \
+	eq "$(field "$P" Groups)" ""
+check_caps "$P" parent "$PARENT_CAPS" $((PARENT_CAPS | WORKER_CAPS)) \
+	$((PARENT_CAPS | WORKER_CAPS))
+check "parent: no seccomp filter" "" eq "$(field "$P" Seccomp)" 0
+check "parent: root is the host's /" "" eq "$(readlink "/proc/$P/root")" /
+check "parent: its original environment is wiped" "" env_wiped "$P"
+check "parent: no libpam mapped" "" not grep -q libpam "/proc/$P/maps"
 
 # --- workers --------------------------------------------------------------
 W=$(children_uid 0)
@@ -211,30 +253,27 @@ done
 # permitted capabilities, which must then lack CAP_SYS_PTRACE (19).
 w=$(head -1 <<<"$W")
 prm=$((16#$(field "$w" CapPrm)))
-if (((prm >> 19) & 1)); then
-	known_bug "worker-caps: worker $w keeps CAP_SYS_PTRACE, so its" \
-		"non-dumpable flag cannot be checked from outside"
-else
-	caps=$(setpriv --list-caps | awk -v m="$prm" '
-		{ b = NR - 1; if (int(m / 2 ^ b) % 2) s = s ",+" $1 }
-		END { print "-all" s }')
-	with_caps() {
-		setpriv --reuid=0 --regid=0 --clear-groups \
-			--bounding-set="$caps" --inh-caps=-all "$@"
-	}
-	setpriv --reuid=0 --regid=0 --clear-groups --bounding-set="$caps" \
-		--inh-caps=-all sleep 30 &
-	ctl=$!
-	sleep 0.2
-	t="control: a dumpable uid 0 process with the worker's capabilities"
-	check "$t can be inspected" "" \
-		with_caps readlink "/proc/$ctl/exe" >/dev/null 2>&1
-	kill "$ctl"
-	wait "$ctl" 2>/dev/null
-	t="worker $w: not dumpable (a uid 0 caller with its capabilities"
-	check "$t cannot inspect it)" "" \
-		not with_caps readlink "/proc/$w/exe" >/dev/null 2>&1
-fi
+check "worker $w: no CAP_SYS_PTRACE, so the next check can see" "" \
+	eq $(((prm >> 19) & 1)) 0
+caps=$(setpriv --list-caps | awk -v m="$prm" '
+	{ b = NR - 1; if (int(m / 2 ^ b) % 2) s = s ",+" $1 }
+	END { print "-all" s }')
+with_caps() {
+	setpriv --reuid=0 --regid=0 --clear-groups \
+		--bounding-set="$caps" --inh-caps=-all "$@"
+}
+setpriv --reuid=0 --regid=0 --clear-groups --bounding-set="$caps" \
+	--inh-caps=-all sleep 30 &
+ctl=$!
+sleep 0.2
+t="control: a dumpable uid 0 process with the worker's capabilities"
+check "$t can be inspected" "" \
+	with_caps readlink "/proc/$ctl/exe" >/dev/null 2>&1
+kill "$ctl"
+wait "$ctl" 2>/dev/null
+t="worker $w: not dumpable (a uid 0 caller with its capabilities"
+check "$t cannot inspect it)" "" \
+	not with_caps readlink "/proc/$w/exe" >/dev/null 2>&1
 
 # Workers spawned after the launcher returned (HUP recycles them).
 kill -HUP "$DAEMON_PID"
