@@ -78,7 +78,7 @@ main(int argc, char *argv[])
 	const char *sock = NULL;
 	long n = -1, wait_ms = 500, hold_ms = 0, i;
 	long connected = 0, open_ = 0, closed = 0, failed = 0;
-	int c, first_errno = 0;
+	int c, r = 0, tries, first_errno = 0;
 	char b;
 
 	while ((c = getopt(argc, argv, "f:n:w:H:")) != -1) {
@@ -118,8 +118,17 @@ main(int argc, char *argv[])
 			perror("holdconns: socket");
 			return 1;
 		}
-		if (connect(fds[i], (struct sockaddr *)&sun, sizeof(sun)) ==
-		    -1) {
+		/* A full listen backlog says EAGAIN to a non-blocking
+		 * connect; a blocking client (libsasl2) would wait: so do
+		 * we, for up to 10 s, while the daemon accepts. */
+		for (tries = 0; tries < 10000; tries++) {
+			r = connect(
+			    fds[i], (struct sockaddr *)&sun, sizeof(sun));
+			if (r == 0 || errno != EAGAIN)
+				break;
+			usleep(1000);
+		}
+		if (r == -1) {
 			if (first_errno == 0)
 				first_errno = errno;
 			failed++;
