@@ -17,7 +17,7 @@ SERVICE=saslauthd-ng-demo
 USER_NAME=demo
 PASSWORD=demo-password
 
-bash tests/deps.sh
+bash tests/deps.sh --build
 cmake -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo
 cmake --build build -j"$(nproc)"
 cmake --install build --prefix "$PREFIX"

@@ -1,7 +1,8 @@
 #!/bin/bash
 # SPDX-License-Identifier: BSD-2-Clause
 # Installs what building and testing saslauthd-ng needs on Debian 12, as
-# root. Each package is here for a reason:
+# root; with --build only what building it needs (init/demo.sh). Each
+# package is here for a reason:
 #   build-essential cmake pkg-config   the build
 #   libpam0g-dev                       the PAM worker (the only libpam user)
 #   libcap-dev                         parent and worker capability sets
@@ -30,11 +31,15 @@
 #                                      privately, for protocol conformance
 #                                      (its system service is never started)
 set -euo pipefail
+BUILD_PKGS="build-essential cmake pkg-config libpam0g-dev libcap-dev
+libseccomp-dev libsystemd-dev libcmocka-dev libsasl2-dev passwd util-linux
+procps"
 PKGS="build-essential cmake pkg-config libpam0g-dev libcap-dev libseccomp-dev
 libsystemd-dev libcmocka-dev libsasl2-dev libsasl2-modules sasl2-bin
 libpam-wrapper passwd util-linux procps gdb iproute2 clang-format postfix
 swaks libnet-ssleay-perl libio-socket-ssl-perl openssl valgrind debhelper
 lintian debootstrap systemd strace clang libclang-rt-14-dev dovecot-core"
+[ "${1:-}" = --build ] && PKGS=$BUILD_PKGS
 missing=
 for p in $PKGS; do
 	dpkg -s "$p" >/dev/null 2>&1 || missing="$missing $p"
