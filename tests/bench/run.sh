@@ -60,10 +60,9 @@ bench_cleanup() {
 trap bench_cleanup EXIT
 
 stop_pid() { # PID: TERM, then KILL after 10 s
-	local i
 	[ -n "$1" ] || return 0
 	kill -TERM "$1" 2>/dev/null
-	for i in $(seq 1 100); do
+	for _ in $(seq 1 100); do
 		kill -0 "$1" 2>/dev/null || return 0
 		sleep 0.1
 	done
@@ -73,11 +72,11 @@ stop_pid() { # PID: TERM, then KILL after 10 s
 # Cyrus, detached (-d would add per-request debug logging and, on
 # SIGTERM, signal our whole process group); stopped by its pid file.
 start_cyrus() { # DIR [ARGS]: prints the master's PID
-	local dir=$1 i
+	local dir=$1
 	shift
 	mkdir -p "$dir"
 	"$CYRUS" -a pam -n "$N" -m "$dir" "$@" || return 1
-	for i in $(seq 1 100); do
+	for _ in $(seq 1 100); do
 		[ -S "$dir/mux" ] && [ -s "$dir/saslauthd.pid" ] && break
 		sleep 0.05
 	done
@@ -126,7 +125,7 @@ mib() { awk -v k="$1" 'BEGIN { printf "%.1f MiB\n", k / 1024 }'; }
 # --- PAM stacks and users (lib.sh made alice, unixuser, sasltest-unix) ---
 useradd --no-create-home --shell /usr/sbin/nologin unixuser2
 echo 'unixuser2:Unix-pw7' | chpasswd
-grep -q '^unixuser:\$y\$' /etc/shadow || echo "note: unixuser's hash is not yescrypt" >&2
+grep -q '^unixuser:[$]y[$]' /etc/shadow || echo "note: unixuser's hash is not yescrypt" >&2
 # pam_matrix takes a user's first passdb line: bench-slow has its own.
 cat >"$SB/passdb-slow" <<PASSDB
 alice:Alice-pw1:bench-slow
