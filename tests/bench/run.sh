@@ -138,6 +138,7 @@ account required $PAM_MATRIX passdb=$SB/passdb-slow
 PAMD
 
 # --- daemons ----------------------------------------------------------------
+LOAD0=$(cut -d ' ' -f 1-3 /proc/loadavg)
 start_daemon -n "$N" || exit 1
 CY_PID=$(start_cyrus "$CY_RUN") || {
 	echo "Cyrus saslauthd did not start"
@@ -212,7 +213,8 @@ echo
 echo "Machine: $(nproc) CPUs, $(sed -n 's/^model name[[:space:]]*: //p' \
 	/proc/cpuinfo | head -n 1), Linux $(uname -r); sasl2-bin" \
 	"$(dpkg-query -W -f '${Version}' sasl2-bin 2>/dev/null); $C clients," \
-	"-n $N, ${D} s per measurement, one request per connection."
+	"-n $N, ${D} s per measurement, one request per connection;" \
+	"load average before: $LOAD0."
 echo
 row "Measurement" "saslauthd-ng" "Cyrus saslauthd" "ng / Cyrus" "Target"
 row "---" "---:" "---:" "---:" "---"
