@@ -286,6 +286,37 @@ tsa_print_reply(const uint8_t *text, size_t len, int truncated, int64_t ns)
 }
 
 /*
+ * A new connection with the whole request written, as both protocols
+ * start; Cyrus' messages on failure. Returns the socket or -1.
+ */
+static int
+tsa_send(const struct sockaddr_un *sun, socklen_t sunlen, const uint8_t *req,
+    size_t reqlen, int64_t deadline)
+{
+	enum tsa_io st;
+	int fd;
+
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	if (fd == -1) {
+		perror("socket() ");
+		return -1;
+	}
+	st = tsa_connect(fd, sun, sunlen, deadline);
+	if (st != TSA_IO_OK) {
+		tsa_report(st, "connect() ", 1);
+		(void)close(fd);
+		return -1;
+	}
+	st = tsa_write(fd, req, reqlen, deadline);
+	if (st != TSA_IO_OK) {
+		tsa_report(st, "write failed", 0);
+		(void)close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+/*
  * One attempt on a new connection. Prints the result as Cyrus does and
  * returns the exit status it stands for.
  */
@@ -302,21 +333,8 @@ tsa_attempt(const struct tsa_opts *o, const struct sockaddr_un *sun,
 
 	start = tsa_now_ns();
 	deadline = start + o->timeout * SASLD_TEST_NS_PER_SEC;
-	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-	if (fd == -1) {
-		perror("socket() ");
+	if ((fd = tsa_send(sun, sunlen, req, reqlen, deadline)) == -1)
 		goto out;
-	}
-	st = tsa_connect(fd, sun, sunlen, deadline);
-	if (st != TSA_IO_OK) {
-		tsa_report(st, "connect() ", 1);
-		goto out;
-	}
-	st = tsa_write(fd, req, reqlen, deadline);
-	if (st != TSA_IO_OK) {
-		tsa_report(st, "write failed", 0);
-		goto out;
-	}
 	for (;;) {
 		r = proto_decode_reply(reply, got, &text, &textlen);
 		if (r != 0)
@@ -363,8 +381,8 @@ out:
 }
 
 /*
- * Read from the Dovecot server until a line from *scan on starts with one
- * of prefixes (the handshake's DONE, or the answer to request 1). Lines
+ * Read from the Dovecot server until a line from *scan on is one of
+ * prefixes, alone or followed by a TAB (the handshake's DONE, or the answer to request 1). Lines
  * before it stay in buf; *scan moves past it. Returns 0 with the line at
  * buf[*ret_off..*ret_off + *ret_len), or -1 after reporting why.
  */
@@ -390,11 +408,14 @@ tsa_dovecot_line(int fd, uint8_t *buf, size_t bufsz, size_t *have, size_t *scan,
 			*ret_off = *scan;
 			*ret_len = linelen;
 			*scan += used;
-			for (i = 0; prefixes[i] != NULL; i++)
-				if (linelen >= strlen(prefixes[i]) &&
-				    memcmp(buf + *ret_off, prefixes[i],
-					strlen(prefixes[i])) == 0)
+			for (i = 0; prefixes[i] != NULL; i++) {
+				n = strlen(prefixes[i]);
+				if (linelen >= n &&
+				    memcmp(buf + *ret_off, prefixes[i], n) ==
+					0 &&
+				    (linelen == n || buf[*ret_off + n] == '\t'))
 					return 0;
+			}
 			continue;
 		}
 		if (*have == bufsz) {
@@ -422,30 +443,16 @@ tsa_attempt_dovecot(const struct tsa_opts *o, const struct sockaddr_un *sun,
 {
 	static const char *const done[] = {"DONE", NULL};
 	static const char *const answer[] = {
-	    "OK\t1\t", "OK\t1\n", "FAIL\t1", "CONT\t1\t", NULL};
+	    "OK\t1", "FAIL\t1", "CONT\t1", NULL};
 	uint8_t buf[DOVECOT_MAX_LINE * 2];
 	size_t have = 0, scan = 0, off, len, i;
 	int64_t start, deadline;
-	enum tsa_io st;
 	int fd = -1, ok, plain = 0, rv = SASLD_TEST_EXIT_FAIL;
 
 	start = tsa_now_ns();
 	deadline = start + o->timeout * SASLD_TEST_NS_PER_SEC;
-	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-	if (fd == -1) {
-		perror("socket() ");
+	if ((fd = tsa_send(sun, sunlen, req, reqlen, deadline)) == -1)
 		goto out;
-	}
-	st = tsa_connect(fd, sun, sunlen, deadline);
-	if (st != TSA_IO_OK) {
-		tsa_report(st, "connect() ", 1);
-		goto out;
-	}
-	st = tsa_write(fd, req, reqlen, deadline);
-	if (st != TSA_IO_OK) {
-		tsa_report(st, "write failed", 0);
-		goto out;
-	}
 	/* The handshake: it must say VERSION 1 and offer PLAIN. */
 	if (tsa_dovecot_line(fd, buf, sizeof(buf), &have, &scan, &off, &len,
 		done, deadline) == -1)
