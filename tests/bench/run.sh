@@ -222,26 +222,35 @@ background_end() {
 	echo "$1: $(cat "$SB/$1.kv")" >&2
 }
 
-for d in ng cy; do
-	[ $d = ng ] && s=$NG || s=$CY
-	bench "$s" matrix.$d alice Alice-pw1 smtp ""
-	bench "$s" unix.$d unixuser Unix-pw6 sasltest-unix ""
+# One scenario per function, each run against saslauthd-ng and then Cyrus
+# back to back, so load from elsewhere on the machine hits both alike.
+sc_matrix() { bench "$2" matrix.$1 alice Alice-pw1 smtp ""; }
+sc_unix() { bench "$2" unix.$1 unixuser Unix-pw6 sasltest-unix ""; }
+sc_unix10() {
 	# Wrong passwords come from other SMTP sessions: they are sent
 	# asynchronously (-A), so no client waits out a failure delay.
-	bench "$s" unix10.$d -w 10 -W unixuser:wrong-pw -A "$ASYNC_MAX" \
+	bench "$2" unix10.$1 -w 10 -W unixuser:wrong-pw -A "$ASYNC_MAX" \
 		unixuser Unix-pw6 sasltest-unix ""
-	C=$((C - 1)) bench "$s" slow0.$d alice Alice-pw1 bench-slow ""
+}
+sc_slow() {
+	C=$((C - 1)) bench "$2" slow0.$1 alice Alice-pw1 bench-slow ""
 	# One client keeps asking for the 3 s user while the others log in.
-	[ "$s" != - ] && background slowuser.$d -f "$s" -c 1 \
+	[ "$2" != - ] && background slowuser.$1 -f "$2" -c 1 \
 		slow Slow-pw5 bench-slow ""
-	C=$((C - 1)) bench "$s" slow1.$d alice Alice-pw1 bench-slow ""
-	[ "$s" != - ] && background_end slowuser.$d
+	C=$((C - 1)) bench "$2" slow1.$1 alice Alice-pw1 bench-slow ""
+	[ "$2" != - ] && background_end slowuser.$1
+}
+sc_brute() {
 	# Open-loop attackers: AR wrong passwords/s for one login, whatever
 	# the answers, at most ASYNC_MAX outstanding; one honest user.
-	[ "$s" != - ] && background brute-attacker.$d -f "$s" -c $((C - 1)) \
+	[ "$2" != - ] && background brute-attacker.$1 -f "$2" -c $((C - 1)) \
 		-R "$AR" -A "$ASYNC_MAX" unixuser wrong-pw sasltest-unix ""
-	C=1 bench "$s" brute.$d unixuser2 Unix-pw7 sasltest-unix ""
-	[ "$s" != - ] && background_end brute-attacker.$d
+	C=1 bench "$2" brute.$1 unixuser2 Unix-pw7 sasltest-unix ""
+	[ "$2" != - ] && background_end brute-attacker.$1
+}
+for sc in sc_matrix sc_unix sc_unix10 sc_slow sc_brute; do
+	"$sc" ng "$NG"
+	"$sc" cy "$CY"
 done
 
 kill "$SAMPLER_PID" 2>/dev/null
