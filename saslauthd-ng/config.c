@@ -19,6 +19,7 @@
 #include <strings.h>
 #include <unistd.h>
 
+#include "cache.h"
 #include "caps.h"
 #include "config.h"
 #include "proto_saslauthd.h"
@@ -43,6 +44,7 @@ enum {
 	OPT_DOVECOT_SECURED,
 	OPT_WORKER_CAPS,
 	OPT_WORKER_ENV,
+	OPT_CACHE_REVALIDATE,
 };
 
 static const struct option long_opts[] = {
@@ -68,6 +70,7 @@ static const struct option long_opts[] = {
     {"dovecot-require-secured", no_argument, NULL, OPT_DOVECOT_SECURED},
     {"worker-caps", required_argument, NULL, OPT_WORKER_CAPS},
     {"worker-env", required_argument, NULL, OPT_WORKER_ENV},
+    {"cache-revalidate", required_argument, NULL, OPT_CACHE_REVALIDATE},
     {NULL, 0, NULL, 0},
 };
 
@@ -98,10 +101,12 @@ usage(FILE *fp)
 	    "log to stderr\n"
 	    "  -f           stay in the foreground (also --foreground)\n"
 	    "  -V           verbose logging\n"
-	    "  -c, -t SEC, -s KB\n"
-	    "               credential cache, lifetime and size: accepted "
-	    "and checked,\n"
-	    "               but NO EFFECT in this version (no cache yet)\n"
+	    "  -c           cache PAM successes in the front (a keyed "
+	    "hash, never the\n"
+	    "               password); see --cache-revalidate\n"
+	    "  -t SEC       cache entry lifetime (default %d)\n"
+	    "  -s KB        cache size in KiB, %d bytes an entry "
+	    "(default %d)\n"
 	    "  -l           accept lock: accepted, no effect (the front "
 	    "accepts)\n"
 	    "  -O OPT       mechanism option: accepted, ignored by pam\n"
@@ -147,6 +152,13 @@ usage(FILE *fp)
 	    "VALUE) to the PAM\n"
 	    "                       workers, which otherwise get only PATH; "
 	    "repeatable\n"
+	    "  --cache-revalidate SEC\n"
+	    "                       with -c, answer a cached password for "
+	    "SEC after PAM\n"
+	    "                       last said OK, then ask PAM again: an old "
+	    "password stops\n"
+	    "                       working SEC after a change "
+	    "(default %d, minimum 1)\n"
 	    "\n"
 	    "Sockets (DIR/mux of -m is always served; up to %d in all):\n"
 	    "  --listen PROTO:PATH[,mode=OCTAL][,owner=USER][,group=GROUP]\n"
@@ -186,10 +198,12 @@ usage(FILE *fp)
 	    "  --postfix-config DIR Postfix configuration directory for "
 	    "--check\n"
 	    "                       (default: postconf's own)\n",
-	    SASLD_DEFAULT_WORKERS, SASLD_DEFAULT_PAM_TIMEOUT,
+	    SASLD_DEFAULT_WORKERS, SASLD_DEFAULT_CACHE_TTL, CACHE_ENTRY_COST,
+	    SASLD_DEFAULT_CACHE_KB, SASLD_DEFAULT_PAM_TIMEOUT,
 	    SASLD_DEFAULT_MAX_REQUESTS, SASLD_DEFAULT_MAX_FIELD,
 	    SASLD_DEFAULT_MAX_CONNS, SASLD_DEFAULT_READ_TIMEOUT,
-	    SASLD_DEFAULT_FORK_LIMIT, SASLD_MAX_LISTEN);
+	    SASLD_DEFAULT_FORK_LIMIT, SASLD_DEFAULT_CACHE_REVALIDATE,
+	    SASLD_MAX_LISTEN);
 }
 
 static int
@@ -646,6 +660,8 @@ defaults(struct config *cfg)
 	cfg->nworkers = SASLD_DEFAULT_WORKERS;
 	cfg->fork_limit = SASLD_DEFAULT_FORK_LIMIT;
 	cfg->cache_ttl = SASLD_DEFAULT_CACHE_TTL;
+	cfg->cache_kb = SASLD_DEFAULT_CACHE_KB;
+	cfg->cache_revalidate = SASLD_DEFAULT_CACHE_REVALIDATE;
 	cfg->pam_timeout_ms = SASLD_DEFAULT_PAM_TIMEOUT * 1000;
 	cfg->read_timeout_ms = SASLD_DEFAULT_READ_TIMEOUT * 1000;
 	cfg->max_requests = SASLD_DEFAULT_MAX_REQUESTS;
@@ -733,15 +749,18 @@ config_parse(int argc, char *argv[], struct config *ret_cfg)
 			cfg.realm_append = 1;
 			break;
 		case 's':
-			if (parse_long(optarg, 1, 1024L * 1024, &v) == -1) {
-				bad_number("-s", optarg, 1, 1024L * 1024);
+			if (parse_long(optarg, 1, SASLD_MAX_CACHE_KB, &v) ==
+			    -1) {
+				bad_number("-s", optarg, 1, SASLD_MAX_CACHE_KB);
 				return CONFIG_EXIT_ERR;
 			}
 			cfg.cache_kb = v;
 			break;
 		case 't':
-			if (parse_long(optarg, 1, 365L * 86400, &v) == -1) {
-				bad_number("-t", optarg, 1, 365L * 86400);
+			if (parse_long(optarg, 1, SASLD_MAX_CACHE_TTL, &v) ==
+			    -1) {
+				bad_number(
+				    "-t", optarg, 1, SASLD_MAX_CACHE_TTL);
 				return CONFIG_EXIT_ERR;
 			}
 			cfg.cache_ttl = v;
@@ -895,6 +914,16 @@ config_parse(int argc, char *argv[], struct config *ret_cfg)
 		case OPT_WORKER_ENV:
 			if (add_worker_env(&cfg, optarg) == -1)
 				return CONFIG_EXIT_ERR;
+			break;
+		case OPT_CACHE_REVALIDATE:
+			/* 0 would send every hit to PAM: no cache at all. */
+			if (parse_long(optarg, 1, SASLD_MAX_CACHE_TTL, &v) ==
+			    -1) {
+				bad_number("--cache-revalidate", optarg, 1,
+				    SASLD_MAX_CACHE_TTL);
+				return CONFIG_EXIT_ERR;
+			}
+			cfg.cache_revalidate = v;
 			break;
 		case ':':
 			fprintf(stderr,

@@ -44,6 +44,16 @@
  */
 #define SASLD_PER_UID_DIVISOR 2
 #define SASLD_DEFAULT_CACHE_TTL 28800 /* Cyrus -t default, 8 h */
+#define SASLD_MAX_CACHE_TTL (365L * 86400) /* s, -t and --cache-revalidate */
+/* Cyrus' default table: 1711 slots of 6 96-byte buckets, 963 KiB. */
+#define SASLD_DEFAULT_CACHE_KB 963
+#define SASLD_MAX_CACHE_KB (1024L * 1024) /* 1 GiB */
+/*
+ * --cache-revalidate: a cached password is answered without PAM for this
+ * long after PAM last said OK to it, then PAM must say it again. So an old
+ * password stops working at most this long after a change.
+ */
+#define SASLD_DEFAULT_CACHE_REVALIDATE 60 /* s */
 /* With -n 0, how many one-shot workers may run at once. */
 #define SASLD_DEFAULT_FORK_LIMIT 32
 /* The run directory's socket plus --listen and --postfix-chroot ones. */
@@ -105,9 +115,10 @@ struct config {
 	int realm_append; /* -r */
 	int foreground; /* -d or -f */
 	int verbose; /* -d or -V */
-	int cache; /* -c: accepted, not implemented yet */
-	long cache_ttl; /* -t */
+	int cache; /* -c */
+	long cache_ttl; /* -t, s */
 	long cache_kb; /* -s */
+	long cache_revalidate; /* --cache-revalidate, s */
 	unsigned pam_timeout_ms;
 	unsigned read_timeout_ms;
 	unsigned max_requests;

@@ -30,6 +30,7 @@
 #include <syslog.h>
 #include <unistd.h>
 
+#include "cache.h"
 #include "front.h"
 #include "front_dovecot.h"
 #include "ipc.h"
@@ -52,6 +53,7 @@
 #endif
 #define FRONT_MAX_EVENTS 64
 #define FRONT_LOG_FIELD 128 /* sanitized user/service/realm in log lines */
+#define FRONT_OK_CACHED 2 /* log_outcome(): OK from the -c cache */
 
 struct listen_src {
 	struct evsrc ev;
@@ -73,7 +75,7 @@ static gid_t peer_groups[PEER_MAX_GROUPS]; /* SO_PEERGROUPS answer */
 static int peergroups_warned;
 static struct {
 	unsigned long accepted, ok, failed, tempfail, rejected, timeouts,
-	    overload, log_dropped, refused_uid, refused_allow;
+	    overload, log_dropped, refused_uid, refused_allow, cached;
 } st;
 
 /* The epoll batch being handled, from the next event on (front_forget). */
@@ -81,6 +83,7 @@ static struct epoll_event *batch;
 static int batch_next, batch_n;
 
 static void conn_close(struct conn *c);
+static void conn_auth_wipe(struct conn *c);
 
 /* Log lines go to the parent: the chroot has no /dev/log. */
 static void
@@ -207,6 +210,7 @@ conn_close(struct conn *c)
 	(void)close(c->ev.fd);
 	TAILQ_REMOVE(&conns, c, link);
 	explicit_bzero(c->buf, c->cap);
+	explicit_bzero(c->cache_tag, sizeof(c->cache_tag));
 	uid = c->peer_uid;
 	/* A worker's answer can close c while c's hang-up waits in the
 	 * same batch. */
@@ -245,10 +249,10 @@ log_outcome(const struct conn *c, const char *reason, int ok)
 		(void)snprintf(
 		    remote, sizeof(remote), " [remote=%s]", c->rhost);
 	if (ok)
-		log_debug("auth success: [user=%s] [service=%s] [realm=%s]%s "
-			  "[mech=pam] (%llu ms, peer uid %ld)",
-		    login, svc, realm, remote,
-		    (unsigned long long)(timer_now() - c->t_start),
+		log_debug("auth success%s: [user=%s] [service=%s] "
+			  "[realm=%s]%s [mech=pam] (%llu ms, peer uid %ld)",
+		    ok == FRONT_OK_CACHED ? " (cached)" : "", login, svc, realm,
+		    remote, (unsigned long long)(timer_now() - c->t_start),
 		    (long)c->peer_uid);
 	else
 		log_info("auth failure: [user=%s] [service=%s] [realm=%s]%s "
@@ -297,6 +301,112 @@ queue_timeout(struct conn *c)
 	conn_reply(c, "NO server busy");
 }
 
+/*
+ * -c: c's cache key, what goes to PAM (conn_encode_auth): the login (with
+ * -r, login@realm), realm and service. login holds CACHE_KEY_MAX bytes;
+ * -1 when the login does not fit (then it is not cached).
+ */
+static int
+conn_cache_key(const struct conn *c, uint8_t *login, struct cache_key *k)
+{
+	const struct proto_field_ref *lf = &c->req.f[PROTO_LOGIN];
+	const struct proto_field_ref *rf = &c->req.f[PROTO_REALM];
+	size_t ll = lf->len;
+
+	if (lf->len + 1 + rf->len > CACHE_KEY_MAX)
+		return -1;
+	memcpy(login, lf->ptr, lf->len);
+	if (cfg->realm_append && rf->len > 0) {
+		login[ll++] = '@';
+		memcpy(login + ll, rf->ptr, rf->len);
+		ll += rf->len;
+	}
+	k->login = login;
+	k->login_len = ll;
+	k->realm = rf->ptr;
+	k->realm_len = rf->len;
+	if (cfg->pam_service[0] != '\0') {
+		k->service = (const uint8_t *)cfg->pam_service;
+		k->service_len = strlen(cfg->pam_service);
+	} else {
+		k->service = c->req.f[PROTO_SERVICE].ptr;
+		k->service_len = c->req.f[PROTO_SERVICE].len;
+	}
+	return 0;
+}
+
+enum cache_result
+front_cache_lookup(const struct cache_key *key, const uint8_t *password,
+    size_t password_len, int *state, uint8_t tag[CACHE_TAG_LEN])
+{
+	enum cache_result r;
+
+	*state = -1;
+	if (loop.cache == NULL ||
+	    cache_tag(loop.cache, key, password, password_len, tag) == -1)
+		return CACHE_MISS;
+	r = cache_lookup(loop.cache, key, tag, timer_now());
+	if (r == CACHE_HIT)
+		explicit_bzero(tag, CACHE_TAG_LEN);
+	else
+		*state = (int)r;
+	return r;
+}
+
+void
+front_cache_done(const struct cache_key *key, int *state,
+    uint8_t tag[CACHE_TAG_LEN], const struct ipc_auth_res *res,
+    const char *text)
+{
+	if (*state == -1 || loop.cache == NULL)
+		return;
+	/* Only PAM's own yes or no counts; a failure to ask is neither. */
+	if (text == NULL && res->result == AUTH_OK)
+		cache_store(loop.cache, key, tag, timer_now());
+	else if (text == NULL &&
+	    (res->result == AUTH_FAIL || res->result == AUTH_FAIL_ACCT))
+		cache_drop(loop.cache, key, tag);
+	*state = -1;
+	explicit_bzero(tag, CACHE_TAG_LEN);
+}
+
+/* -c: answer c from the cache if it can; 1 when it did. */
+static int
+conn_cache_lookup(struct conn *c)
+{
+	uint8_t login[CACHE_KEY_MAX];
+	struct cache_key k;
+
+	c->cache_state = -1;
+	if (loop.cache == NULL || conn_cache_key(c, login, &k) == -1)
+		return 0;
+	if (front_cache_lookup(&k, c->req.f[PROTO_PASSWORD].ptr,
+		c->req.f[PROTO_PASSWORD].len, &c->cache_state,
+		c->cache_tag) != CACHE_HIT)
+		return 0;
+	conn_auth_wipe(c);
+	st.ok++;
+	st.cached++;
+	log_outcome(c, NULL, FRONT_OK_CACHED);
+	conn_reply(c, "OK");
+	return 1;
+}
+
+static void
+conn_cache_done(
+    struct conn *c, const struct ipc_auth_res *res, const char *text)
+{
+	uint8_t login[CACHE_KEY_MAX];
+	struct cache_key k;
+
+	if (c->cache_state == -1)
+		return;
+	if (conn_cache_key(c, login, &k) == 0)
+		front_cache_done(&k, &c->cache_state, c->cache_tag, res, text);
+	c->cache_state = -1;
+	explicit_bzero(c->cache_tag, sizeof(c->cache_tag));
+}
+
 /* conn_read() decoded a whole request into c->req with status ps: check
  * it and queue the PAM check. */
 static void
@@ -329,6 +439,9 @@ conn_request(struct conn *c, enum proto_status ps)
 		conn_reject(c, "login too long", 1);
 		return;
 	}
+	/* A hit is answered here, in the loop, with no worker. */
+	if (conn_cache_lookup(c))
+		return;
 	conn_events(c, 0); /* only HUP/ERR until the answer */
 	c->state = CONN_CHECK;
 	c->chk.kind = CHECK_SASLAUTHD;
@@ -458,6 +571,7 @@ conn_auth_done(struct conn *c, const struct ipc_auth_res *res, const char *text)
 
 	conn_auth_wipe(c);
 	timer_cancel(&loop.timers, &c->chk.timer);
+	conn_cache_done(c, res, text);
 	if (text != NULL) {
 		reason = text;
 		st.tempfail++;
@@ -794,6 +908,23 @@ do_accept(struct listen_src *ls)
 }
 
 static void
+front_cache_stats(void)
+{
+	struct cache_stats cs;
+
+	if (loop.cache == NULL)
+		return;
+	cache_get_stats(loop.cache, &cs);
+	log_info("cache: %lu entries of %lu, %lu hits (%lu saslauthd), %lu "
+		 "misses, %lu revalidations, %lu stores, %lu dropped when PAM "
+		 "said NO, %lu evictions, %lu expired, %lu too long to cache, "
+		 "%lu flushes",
+	    cs.entries, cs.capacity, cs.hits, st.cached, cs.misses, cs.stale,
+	    cs.stores, cs.dropped, cs.evictions, cs.expired, cs.uncacheable,
+	    cs.flushes);
+}
+
+static void
 front_stats(void)
 {
 	log_info("front: %u connections open, %lu accepted, %lu OK, %lu "
@@ -805,6 +936,7 @@ front_stats(void)
 	    st.timeouts, st.overload, st.log_dropped, st.refused_uid,
 	    st.refused_allow);
 	front_dovecot_stats();
+	front_cache_stats();
 	pool_stats();
 }
 
@@ -907,6 +1039,11 @@ parent_event(void)
 		break;
 	case IPC_PARENT_RECYCLE:
 		pool_recycle();
+		if (loop.cache != NULL) {
+			/* HUP: PAM's configuration may have changed too. */
+			cache_flush(loop.cache);
+			log_info("front: cache flushed");
+		}
 		break;
 	case IPC_PARENT_STATS:
 		front_stats();
@@ -940,6 +1077,14 @@ front_main(const struct config *c, int ctlfd, const int *listen_fds,
 	if ((loop.epfd = epoll_create1(EPOLL_CLOEXEC)) == -1)
 		fatal("epoll_create1");
 	closelog();
+	/* Before the chroot and the filter: sodium_init() may want
+	 * /dev/urandom, and the whole cache is allocated now. */
+	if (cfg->cache &&
+	    (loop.cache = cache_new(
+		 cache_capacity_for_kb((unsigned long)cfg->cache_kb),
+		 (uint64_t)cfg->cache_ttl * 1000,
+		 (uint64_t)cfg->cache_revalidate * 1000)) == NULL)
+		fatal("front: cache of %ld KiB", cfg->cache_kb);
 	/* Nothing of the parent's environment stays in our memory. */
 	privsep_clear_env(NULL);
 	privsep_drop(chroot_dir, uid, gid);

@@ -20,6 +20,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "cache.h"
 #include "config.h"
 #include "ipc.h"
 #include "proto_saslauthd.h"
@@ -58,6 +59,7 @@ struct loop {
 	int ctlfd; /* to the parent */
 	struct timer_heap timers;
 	const struct config *cfg;
+	struct cache *cache; /* -c; NULL without */
 };
 
 struct worker;
@@ -112,6 +114,9 @@ struct conn {
 	struct proto_request req; /* points into buf */
 	char rhost[SASLD_MAX_RHOST];
 	size_t drained;
+	/* -c: the check's cache tag while PAM decides (none: -1) */
+	int cache_state; /* -1, CACHE_MISS or CACHE_STALE */
+	uint8_t cache_tag[CACHE_TAG_LEN];
 	size_t replylen;
 	uint8_t reply[SASLD_MAX_REPLY + 2];
 	size_t len, cap;
@@ -158,6 +163,21 @@ void front_forget(const struct evsrc *ev);
  */
 void front_auth_done(
     struct check *ch, const struct ipc_auth_res *res, const char *text);
+
+/*
+ * -c: look the check (key, password) up; CACHE_HIT means answer OK now.
+ * Otherwise *state and tag are set for front_cache_done() (state -1: not
+ * cacheable or no cache).
+ */
+enum cache_result
+front_cache_lookup(const struct cache_key *key, const uint8_t *password,
+    size_t password_len, int *state, uint8_t tag[CACHE_TAG_LEN]);
+
+/* PAM answered the check looked up as state/tag: store on OK, drop on a
+ * NO; wipes tag. text non-NULL: the check did not complete. */
+void front_cache_done(const struct cache_key *key, int *state,
+    uint8_t tag[CACHE_TAG_LEN], const struct ipc_auth_res *res,
+    const char *text);
 
 /* A connection of any protocol closed: release its slot and uid count. */
 void front_conn_released(uid_t peer_uid);

@@ -65,6 +65,8 @@ struct dv_check {
 	char service[DOVECOT_MAX_SERVICE + 1];
 	char rip[DOVECOT_MAX_IP + 1];
 	char password[DOVECOT_MAX_PASS + 1];
+	int cache_state; /* -c: see front_cache_lookup() */
+	uint8_t cache_tag[CACHE_TAG_LEN];
 };
 
 /* A FAIL held for its failure delay. */
@@ -135,6 +137,21 @@ dv_free(struct timer *t)
 
 	explicit_bzero(d, sizeof(*d));
 	free(d);
+}
+
+/* -c: dv's cache key, what goes to PAM (front_dovecot_encode_auth). */
+static struct cache_key
+dv_cache_key(const struct dv_check *dv)
+{
+	struct cache_key k;
+
+	k.login = (const uint8_t *)dv->user;
+	k.login_len = strlen(dv->user);
+	k.realm = (const uint8_t *)"";
+	k.realm_len = 0;
+	k.service = (const uint8_t *)dv->service;
+	k.service_len = strlen(dv->service);
+	return k;
 }
 
 static void
@@ -346,6 +363,8 @@ dv_check_start(struct dvconn *d, const struct dovecot_action *act)
 {
 	struct dovecot_action res;
 	struct dv_check *dv = NULL;
+	struct ipc_auth_res ok;
+	struct cache_key key;
 	unsigned pam_ms, i;
 	uint64_t now = timer_now();
 
@@ -384,6 +403,15 @@ dv_check_start(struct dvconn *d, const struct dovecot_action *act)
 	dv->chk.owner = dv;
 	dv->chk.deadline = now + pam_ms;
 	dv->chk.pam_deadline = now + pam_ms;
+	key = dv_cache_key(dv);
+	if (front_cache_lookup(&key, (const uint8_t *)dv->password, dv->passlen,
+		&dv->cache_state, dv->cache_tag) == CACHE_HIT) {
+		/* Answered from the cache, in the loop, with no worker. */
+		memset(&ok, 0, sizeof(ok));
+		ok.result = AUTH_OK;
+		front_dovecot_auth_done(&dv->chk, &ok, NULL);
+		return d->dead ? -1 : 0;
+	}
 	/* May answer at once (no worker can take it): d may die. */
 	front_submit(&dv->chk);
 	return d->dead ? -1 : 0;
@@ -690,6 +718,7 @@ front_dovecot_auth_done(
 	struct dv_check *dv = ch->owner;
 	struct dvconn *d = dv->conn;
 	struct dovecot_action act;
+	struct cache_key key;
 	enum dovecot_outcome outcome;
 	const char *why = text;
 	uint64_t now = timer_now(), delay = 0, left;
@@ -697,6 +726,8 @@ front_dovecot_auth_done(
 
 	front_dovecot_auth_wipe(ch);
 	timer_cancel(&lp->timers, &ch->timer);
+	key = dv_cache_key(dv);
+	front_cache_done(&key, &dv->cache_state, dv->cache_tag, res, text);
 	for (i = 0; i < DOVECOT_MAX_PENDING; i++)
 		if (d->checks[i] == dv)
 			d->checks[i] = NULL;

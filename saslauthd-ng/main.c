@@ -38,6 +38,7 @@
 #include <systemd/sd-daemon.h>
 #endif
 
+#include "cache.h"
 #include "check.h"
 #include "caps.h"
 #include "config.h"
@@ -362,8 +363,11 @@ report_ready(void)
 	    cfg.nworkers == 1 ? "" : "s",
 	    cfg.nworkers == 0 ? " per request" : "", front_user);
 	if (cfg.cache)
-		log_info("-c: the credential cache is not implemented in "
-			 "this version; every check goes to PAM");
+		log_info("-c: caching PAM successes for %ld s, at most %zu "
+			 "entries, confirmed by PAM every %ld s",
+		    cfg.cache_ttl,
+		    cache_capacity_for_kb((unsigned long)cfg.cache_kb),
+		    cfg.cache_revalidate);
 	if (readyfd != -1) {
 		tell_launcher(0);
 		/* Detached: stderr goes nowhere from now on. */

@@ -7,6 +7,8 @@
 #   libpam0g-dev                       the PAM worker (the only libpam user)
 #   libcap-dev                         parent and worker capability sets
 #   libseccomp-dev                     the front's seccomp allow-list
+#   libsodium-dev                      the -c cache: keyed BLAKE2b tags,
+#                                      SipHash buckets, constant-time compare
 #   libsystemd-dev                     sd_notify readiness (optional)
 #   libcmocka-dev                      unit tests
 #   libsasl2-dev libsasl2-modules      tests: libsasl2's sasl_checkpass client
@@ -32,10 +34,10 @@
 #                                      (its system service is never started)
 set -euo pipefail
 BUILD_PKGS="build-essential cmake pkg-config libpam0g-dev libcap-dev
-libseccomp-dev libsystemd-dev libcmocka-dev libsasl2-dev passwd util-linux
+libseccomp-dev libsodium-dev libsystemd-dev libcmocka-dev libsasl2-dev passwd util-linux
 procps"
 PKGS="build-essential cmake pkg-config libpam0g-dev libcap-dev libseccomp-dev
-libsystemd-dev libcmocka-dev libsasl2-dev libsasl2-modules sasl2-bin
+libsodium-dev libsystemd-dev libcmocka-dev libsasl2-dev libsasl2-modules sasl2-bin
 libpam-wrapper passwd util-linux procps gdb iproute2 clang-format postfix
 swaks libnet-ssleay-perl libio-socket-ssl-perl openssl valgrind debhelper
 lintian debootstrap systemd strace clang libclang-rt-14-dev dovecot-core"
