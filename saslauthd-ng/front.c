@@ -52,6 +52,7 @@
 #define SO_PEERGROUPS 59 /* Linux 4.13; older headers lack the name */
 #endif
 #define FRONT_MAX_EVENTS 64
+#define FRONT_ACCEPT_BATCH 32 /* connections per listener event */
 #define FRONT_LOG_FIELD 128 /* sanitized user/service/realm in log lines */
 #define FRONT_OK_CACHED 2 /* log_outcome(): OK from the -c cache */
 
@@ -114,11 +115,19 @@ conn_events(struct conn *c, uint32_t events)
 {
 	struct epoll_event ee;
 
+	if (c->registered && c->events == events)
+		return;
 	memset(&ee, 0, sizeof(ee));
 	ee.events = events;
 	ee.data.ptr = &c->ev;
-	if (epoll_ctl(loop.epfd, EPOLL_CTL_MOD, c->ev.fd, &ee) == -1)
+	if (epoll_ctl(loop.epfd, c->registered ? EPOLL_CTL_MOD : EPOLL_CTL_ADD,
+		c->ev.fd, &ee) == -1) {
+		/* Its timer still closes it. */
 		log_warn("epoll_ctl conn");
+		return;
+	}
+	c->registered = 1;
+	c->events = events;
 }
 
 static struct conn *
@@ -140,10 +149,18 @@ drain_timeout(struct timer *t)
 	conn_close(timer_conn(t));
 }
 
-/* Send the encoded reply in c->reply as one write, half-close, drain. */
+/*
+ * Send the encoded reply in c->reply as one write. A client that has sent
+ * nothing more (every known client: the request is one write or, Exim,
+ * one per field, and then it reads) is closed at once: on a UNIX socket
+ * the reply stays readable in its queue, then EOF. Anything else unread
+ * would turn that close into ECONNRESET for the client, so then the
+ * front half-closes and drains, as Cyrus does.
+ */
 static void
 conn_send_reply(struct conn *c)
 {
+	uint8_t b;
 	ssize_t w;
 
 	w = send(c->ev.fd, c->reply, c->replylen, MSG_NOSIGNAL | MSG_DONTWAIT);
@@ -151,6 +168,10 @@ conn_send_reply(struct conn *c)
 		/* Nothing was queued before, so a short send means the
 		 * client is gone. */
 		conn_close(c);
+		return;
+	}
+	if (recv(c->ev.fd, &b, 1, MSG_PEEK | MSG_DONTWAIT) != 1) {
+		conn_close(c); /* nothing unread, EOF or an error */
 		return;
 	}
 	(void)shutdown(c->ev.fd, SHUT_WR);
@@ -206,10 +227,11 @@ conn_close(struct conn *c)
 
 	timer_cancel(&loop.timers, &c->timer);
 	pool_cancel(&c->chk);
-	(void)epoll_ctl(loop.epfd, EPOLL_CTL_DEL, c->ev.fd, NULL);
+	/* close() takes fd out of the epoll set: nothing else refers to
+	 * its file (the front never duplicates or passes a client fd). */
 	(void)close(c->ev.fd);
 	TAILQ_REMOVE(&conns, c, link);
-	explicit_bzero(c->buf, c->cap);
+	explicit_bzero(c->buf, c->len);
 	explicit_bzero(c->cache_tag, sizeof(c->cache_tag));
 	uid = c->peer_uid;
 	/* A worker's answer can close c while c's hang-up waits in the
@@ -273,7 +295,7 @@ conn_reject(struct conn *c, const char *reason, int decoded)
 		log_info("bad request from peer uid %ld pid %ld: %s",
 		    (long)c->peer_uid, (long)c->peer_pid, reason);
 	(void)snprintf(text, sizeof(text), "NO %s", reason);
-	explicit_bzero(c->buf, c->cap);
+	explicit_bzero(c->buf, c->len);
 	conn_reply(c, text);
 }
 
@@ -297,7 +319,7 @@ queue_timeout(struct conn *c)
 	pool_cancel(&c->chk);
 	log_warnx("no PAM worker free within %u ms", cfg->pam_timeout_ms);
 	log_outcome(c, "server busy", 0);
-	explicit_bzero(c->buf, c->cap);
+	explicit_bzero(c->buf, c->len);
 	conn_reply(c, "NO server busy");
 }
 
@@ -633,6 +655,7 @@ conn_read(struct conn *c)
 {
 	enum proto_status st_;
 	ssize_t n;
+	size_t want;
 	int eof = 0;
 
 	for (;;) {
@@ -641,9 +664,15 @@ conn_read(struct conn *c)
 			conn_reject(c, "request too long", 0);
 			return;
 		}
-		n = read(c->ev.fd, c->buf + c->len, c->cap - c->len);
+		want = c->cap - c->len;
+		n = read(c->ev.fd, c->buf + c->len, want);
 		if (n > 0) {
 			c->len += (size_t)n;
+			/* Less than asked for: a UNIX stream read takes all
+			 * that is queued, so the queue is empty now and a
+			 * further read would only say EAGAIN. */
+			if ((size_t)n < want)
+				break;
 			continue;
 		}
 		if (n == 0) {
@@ -662,12 +691,12 @@ conn_read(struct conn *c)
 	st_ = proto_decode_request(c->buf, c->len, cfg->max_field, &c->req);
 	switch (st_) {
 	case PROTO_INCOMPLETE:
-		if (eof) {
-			if (c->len == 0)
-				conn_close(c); /* connected and left */
-			else
-				conn_reject(c, "truncated request", 0);
-		}
+		if (!eof)
+			conn_events(c, EPOLLIN);
+		else if (c->len == 0)
+			conn_close(c); /* connected and left */
+		else
+			conn_reject(c, "truncated request", 0);
 		return;
 	case PROTO_ERR_EMPTY_LOGIN:
 	case PROTO_ERR_EMPTY_PASSWORD:
@@ -811,14 +840,17 @@ static void
 do_accept(struct listen_src *ls)
 {
 	struct evsrc *ev = &ls->ev;
-	struct epoll_event ee;
 	struct ucred cred;
 	socklen_t cl;
 	struct conn *c;
 	size_t cap;
-	int fd, have_cred;
+	int fd, have_cred, batch_left;
 
-	while (nconns < cfg->max_conns) {
+	/* A batch at a time: requests are served right here (a cache hit
+	 * in full), so an endless stream of clients must not starve the
+	 * workers' answers and the timers. */
+	for (batch_left = FRONT_ACCEPT_BATCH;
+	     batch_left > 0 && nconns < cfg->max_conns; batch_left--) {
 		fd = accept4(ev->fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
 		if (fd == -1) {
 			if (errno == EINTR || errno == ECONNABORTED)
@@ -882,21 +914,17 @@ do_accept(struct listen_src *ls)
 			c->peer_uid = cred.uid;
 			c->peer_pid = cred.pid;
 		}
-		memset(&ee, 0, sizeof(ee));
-		ee.events = EPOLLIN;
-		ee.data.ptr = &c->ev;
-		if (epoll_ctl(loop.epfd, EPOLL_CTL_ADD, fd, &ee) == -1) {
-			log_warn("epoll_ctl");
-			peer_release(&peers, c->peer_uid);
-			(void)close(fd);
-			free(c);
-			return;
-		}
 		TAILQ_INSERT_TAIL(&conns, c, link);
 		nconns++;
 		st.accepted++;
 		conn_set_timer(c, cfg->read_timeout_ms, read_timeout);
+		/* Clients write at once after connect(): the request is
+		 * often here already, and a cache hit is answered without
+		 * epoll. conn_read() registers c when it has to wait. */
+		conn_read(c);
 	}
+	if (nconns < cfg->max_conns)
+		return; /* batch done; epoll reports the listener again */
 	if (!accepting_paused) {
 		st.overload++;
 		log_warnx("%u connections open (--max-connections): not "

@@ -114,6 +114,8 @@ struct conn {
 	struct proto_request req; /* points into buf */
 	char rhost[SASLD_MAX_RHOST];
 	size_t drained;
+	uint32_t events; /* registered with epoll, when registered */
+	int registered;
 	/* -c: the check's cache tag while PAM decides (none: -1) */
 	int cache_state; /* -1, CACHE_MISS or CACHE_STALE */
 	uint8_t cache_tag[CACHE_TAG_LEN];

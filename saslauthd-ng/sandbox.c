@@ -154,6 +154,10 @@ sandbox_front(void)
 	    SCMP_A3_32(SCMP_CMP_EQ, MSG_NOSIGNAL | MSG_DONTWAIT),
 	    SCMP_A4_64(SCMP_CMP_EQ, 0));
 	ALLOW_IF(ctx, shutdown, SCMP_A1_32(SCMP_CMP_EQ, SHUT_WR));
+	/* After the reply: is anything unread? recv(fd, &b, 1, PEEK). */
+	ALLOW_IF(ctx, recvfrom, SCMP_A2_64(SCMP_CMP_EQ, 1),
+	    SCMP_A3_32(SCMP_CMP_EQ, MSG_PEEK | MSG_DONTWAIT),
+	    SCMP_A4_64(SCMP_CMP_EQ, 0));
 	/* The Dovecot handshake's COOKIE, 16 random bytes per connection
 	 * (front_dovecot.c); its SPID is getpid(), allowed below. */
 	ALLOW_IF(ctx, getrandom, SCMP_A2_32(SCMP_CMP_EQ, 0));
