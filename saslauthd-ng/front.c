@@ -3,8 +3,10 @@
  * front.c - the front process (see front.h): accepts on every listening
  * socket, reads each request with a deadline, decodes it with the codec,
  * queues the check for a PAM worker (pool.c), and answers in one write,
- * after the failure delay PAM asked for. Then it half-closes and drains
- * for a bounded time. One request per connection, as Cyrus.
+ * after the failure delay PAM asked for. Then it closes, or, when the
+ * client sent more than its request, half-closes and drains for a
+ * bounded time. One request per connection, as Cyrus. A cache hit (-c)
+ * is answered right there, without a worker.
  *
  * SECURITY: the only process that reads client bytes. It is forked by the
  * root parent and immediately chroots into an empty directory, drops to
