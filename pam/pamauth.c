@@ -11,7 +11,8 @@
  * a cheap check's time went into mapping and relocating them again. So the
  * worker keeps one more handle per recent service, a pin: pam_start()ed
  * once, never authenticated with, pam_end()ed only when PAMAUTH_PINS other
- * services were used since (LRU); the worker exits holding them. It holds a
+ * services were used since (LRU), or when the worker has been idle for a
+ * while (worker.c); the worker exits holding them. It holds a
  * reference on each module, so the check's own pam_start() finds them
  * loaded and its pam_end() does not unmap them. Every check still gets a
  * fresh handle of its own: items (PAM_USER, PAM_AUTHTOK, PAM_RHOST) and
@@ -251,6 +252,27 @@ pamauth_pin(const char *service)
 	victim->used = pamauth_tick;
 	log_debug("PAM service \"%s\": modules pinned (%zu of %d services)",
 	    name, n + 1, PAMAUTH_PINS);
+}
+
+int
+pamauth_pinned(void)
+{
+	size_t i;
+
+	for (i = 0; i < PAMAUTH_PINS; i++)
+		if (pamauth_pins[i].pamh != NULL)
+			return 1;
+	return 0;
+}
+
+void
+pamauth_unpin_all(void)
+{
+	size_t i;
+
+	for (i = 0; i < PAMAUTH_PINS; i++)
+		if (pamauth_pins[i].pamh != NULL)
+			pamauth_unpin(&pamauth_pins[i]);
 }
 
 /*

@@ -34,4 +34,13 @@ struct pamauth_req {
 enum auth_result
 pamauth_verify(const struct pamauth_req *req, struct ipc_auth_res *ret_res);
 
+/* 1 if pamauth_verify() keeps some service's modules loaded, else 0. */
+int pamauth_pinned(void);
+
+/*
+ * Let go of every service's modules (pam_end() of each pin), so that an
+ * idle worker does not keep them mapped; the next check loads them anew.
+ */
+void pamauth_unpin_all(void);
+
 #endif

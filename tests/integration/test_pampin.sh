@@ -12,7 +12,9 @@
 # check whose handle already holds PAM_AUTHTOK or the module's data from
 # an earlier check, and password= sets PAM_AUTHTOK on every check, so a
 # reused handle would turn the next right password into NO.
-# One worker (-n 1), so every check goes through the same process.
+# After 30 s without a check the worker lets go of every pin (a test of
+# about 35 s). One worker (-n 1), so every check goes through the same
+# process.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/lib_measure.sh"
 
@@ -106,6 +108,19 @@ check "pin1 after pin0 took its place: OK" OK alice Pin-pw pin1
 expect_calls "pin1: loaded anew" pin1 1
 check "pin9, a tenth service: OK" OK alice Pin-pw pin9
 expect_calls "pin9: loaded for its first check" pin9 1
+
+# --- an idle worker lets go of them (WORKER_UNPIN_IDLE_MS, 30 s) ----------
+if wait_log "idle for 30 s: letting go of the PAM modules" 40; then
+	pass "the idle worker let go of its modules"
+else
+	fail "no unpinning after 40 s idle"
+fi
+n=$(grep -c 'modules unpinned' "$SB/daemon.log")
+# pin0, pin1, pin2 and pin3 were let go for newer ones; the 8 left now.
+[ "$n" = $((PINS + 4)) ] && pass "all $PINS pinned services let go" ||
+	fail "$n unpinned lines, want $((PINS + 4))"
+check "pin9 after the idle time: OK" OK alice Pin-pw pin9
+expect_calls "pin9: loaded anew after the idle time" pin9 1
 
 # --- all of it in one worker ---------------------------------------------------
 if [ "$(worker_pids)" = "$PID1" ]; then
