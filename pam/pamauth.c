@@ -6,6 +6,26 @@
  * swapped PAM_USER, pam_acct_mgmt, pam_end; PAM codes mapped onto
  * enum auth_result. Runs in the PAM worker, one check at a time.
  *
+ * Module pinning: Linux-PAM's pam_start() dlopen()s every module of the
+ * service's stack (and of "other"), pam_end() dlclose()s them, and most of
+ * a cheap check's time went into mapping and relocating them again. So the
+ * worker keeps one more handle per recent service, a pin: pam_start()ed
+ * once, never authenticated with, pam_end()ed only when PAMAUTH_PINS other
+ * services were used since (LRU), or when the worker has been idle for a
+ * while (worker.c); the worker exits holding them. It holds a
+ * reference on each module, so the check's own pam_start() finds them
+ * loaded and its pam_end() does not unmap them. Every check still gets a
+ * fresh handle of its own: items (PAM_USER, PAM_AUTHTOK, PAM_RHOST) and
+ * pam_set_data() state die with it, as before. What now outlives a check
+ * is a module's global variables, which the Linux-PAM Module Writers'
+ * Guide tells modules not to keep per-transaction state in (an
+ * application may hold several handles at once), and which lived in this
+ * process anyway for modules that stay loaded (NODELETE, or a library the
+ * worker links). The service file itself is read again by every
+ * pam_start(), so an edited stack applies at the next check; a module
+ * file replaced on disk applies when the worker is recycled
+ * (--max-requests, or HUP).
+ *
  * SECURITY: runs as root, inside whatever modules the service file loads.
  * The strings come from the front through a checked frame; the password is
  * only handed out as strdup'd conversation replies, which PAM owns and
@@ -28,6 +48,14 @@
 /* Reply to a check that never reached PAM. */
 #define PAMAUTH_NOT_STARTED PAM_SYSTEM_ERR
 
+/* Services whose modules a worker keeps loaded; the least recently used
+ * one is let go for a new one. A client chooses the service name, so the
+ * number is bounded. */
+#define PAMAUTH_PINS 8
+
+/* Untrusted strings in a debug line are cut to this. */
+#define PAMAUTH_LOG_FIELD 128
+
 struct pamauth_ctx {
 	const struct pamauth_req *req;
 	struct ipc_auth_res *res;
@@ -40,6 +68,16 @@ struct pamauth_ctx {
  * worker is single-threaded and runs one check at a time.
  */
 static struct pamauth_ctx *pamauth_active = NULL;
+
+/* A pin: a handle that only holds the modules of service loaded. */
+struct pamauth_pin {
+	pam_handle_t *pamh; /* NULL: a free slot */
+	char *service;
+	uint64_t used; /* pamauth_tick when last wanted */
+};
+
+static struct pamauth_pin pamauth_pins[PAMAUTH_PINS];
+static uint64_t pamauth_tick;
 
 static void
 pamauth_free_replies(struct pam_response *reply, int n)
@@ -137,6 +175,106 @@ pamauth_delay(int status, unsigned int usec, void *appdata_ptr)
 		pamauth_active->res->delay_us = usec;
 }
 
+/* A pin never authenticates: no module may talk through it. */
+static int
+pamauth_pin_conv(int num_msg, const struct pam_message **msg,
+    struct pam_response **ret_resp, void *appdata_ptr)
+{
+	(void)num_msg;
+	(void)msg;
+	(void)appdata_ptr;
+	if (ret_resp != NULL)
+		*ret_resp = NULL;
+	return PAM_CONV_ERR;
+}
+
+static void
+pamauth_unpin(struct pamauth_pin *pin)
+{
+	char name[PAMAUTH_LOG_FIELD];
+
+	log_debug("PAM service \"%s\": modules unpinned",
+	    log_sanitize(
+		name, sizeof(name), pin->service, strlen(pin->service)));
+	(void)pam_end(pin->pamh, PAM_SUCCESS);
+	free(pin->service);
+	pin->pamh = NULL;
+	pin->service = NULL;
+	pin->used = 0;
+}
+
+/*
+ * Keep service's modules loaded (see the top of this file). A new pin is
+ * started before the least recently used one is ended, so the modules the
+ * two share (those of "other") stay loaded. On any error the check simply
+ * runs unpinned.
+ */
+static void
+pamauth_pin(const char *service)
+{
+	static const struct pam_conv conv = {pamauth_pin_conv, NULL};
+	struct pamauth_pin *pin, *victim = &pamauth_pins[0];
+	pam_handle_t *pamh = NULL;
+	char name[PAMAUTH_LOG_FIELD], *copy = NULL;
+	size_t i, n = 0;
+	int rc;
+
+	pamauth_tick++;
+	for (i = 0; i < PAMAUTH_PINS; i++) {
+		pin = &pamauth_pins[i];
+		if (pin->pamh != NULL && strcmp(pin->service, service) == 0) {
+			pin->used = pamauth_tick;
+			return;
+		}
+		if (pin->pamh != NULL)
+			n++;
+		if (pin->used < victim->used)
+			victim = pin;
+	}
+	(void)log_sanitize(name, sizeof(name), service, strlen(service));
+	if ((copy = strdup(service)) == NULL) {
+		log_warn("PAM service \"%s\": cannot pin its modules", name);
+		return;
+	}
+	rc = pam_start(service, NULL, &conv, &pamh);
+	if (rc != PAM_SUCCESS) {
+		log_debug("PAM service \"%s\": cannot pin its modules: %s",
+		    name, pam_strerror(NULL, rc));
+		free(copy);
+		return;
+	}
+	if (victim->pamh != NULL) {
+		pamauth_unpin(victim);
+		n--;
+	}
+	victim->pamh = pamh;
+	victim->service = copy;
+	victim->used = pamauth_tick;
+	log_debug("PAM service \"%s\": modules pinned (%zu of %d services)",
+	    name, n + 1, PAMAUTH_PINS);
+}
+
+int
+pamauth_pinned(void)
+{
+	size_t i;
+
+	for (i = 0; i < PAMAUTH_PINS; i++)
+		if (pamauth_pins[i].pamh != NULL)
+			return 1;
+	return 0;
+}
+
+void
+pamauth_unpin_all(void)
+{
+	size_t i;
+
+	for (i = 0; i < PAMAUTH_PINS; i++)
+		if (pamauth_pins[i].pamh != NULL)
+			pamauth_unpin(&pamauth_pins[i]);
+}
+
 /*
  * Temporary conditions: the backend or the system, not the credentials,
  * failed (OpenSMTPD's set, plus out of memory). PAM_CONV_ERR is not among
@@ -225,6 +363,7 @@ pamauth_verify(const struct pamauth_req *req, struct ipc_auth_res *ret_res)
 		goto out;
 	}
 
+	pamauth_pin(req->service);
 	rc = pam_start(req->service, req->login, &conv, &pamh);
 	if (rc != PAM_SUCCESS) {
 		/* Linux-PAM has freed the handle and set it to NULL. */

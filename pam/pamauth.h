@@ -27,9 +27,20 @@ struct pamauth_req {
  * completely (result, pam_rc and reason of the failing call, delay_us a
  * module asked for through pam_fail_delay(), which is reported here and
  * never slept) and returns ret_res->result. Never logs the password; the
- * caller wipes req->password afterwards.
+ * caller wipes req->password afterwards. Keeps the modules of the last few
+ * services loaded between calls (pamauth.c: module pinning); every call
+ * has a fresh PAM handle of its own.
  */
 enum auth_result
 pamauth_verify(const struct pamauth_req *req, struct ipc_auth_res *ret_res);
+
+/* 1 if pamauth_verify() keeps some service's modules loaded, else 0. */
+int pamauth_pinned(void);
+
+/*
+ * Let go of every service's modules (pam_end() of each pin), so that an
+ * idle worker does not keep them mapped; the next check loads them anew.
+ */
+void pamauth_unpin_all(void);
 
 #endif

@@ -27,6 +27,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -49,6 +50,12 @@
 #define WORKER_MAX_REQUESTS_LIMIT 100000000UL
 /* Untrusted strings in a debug line are cut to this. */
 #define WORKER_LOG_FIELD 128
+/*
+ * A worker idle this long lets go of the PAM modules it keeps loaded
+ * (pamauth.c: some 200 KiB each with Debian's "other" stack), so a quiet
+ * daemon shrinks back; the next check loads them again (about 1 ms).
+ */
+#define WORKER_UNPIN_IDLE_MS 30000
 /* An encoded result: the struct's fields plus the reason's 2-byte count. */
 #define WORKER_RESULT_BODY (sizeof(struct ipc_auth_res) + sizeof(uint16_t))
 
@@ -257,6 +264,28 @@ worker_log_result(
 	    res->reason[0] != '\0' ? ", " : "", res->reason);
 }
 
+/* Wait for the next frame; past WORKER_UNPIN_IDLE_MS, unpin the modules. */
+static void
+worker_idle(int fd)
+{
+	struct pollfd pfd;
+	int r;
+
+	if (!pamauth_pinned())
+		return;
+	pfd.fd = fd;
+	pfd.events = POLLIN;
+	pfd.revents = 0;
+	do
+		r = poll(&pfd, 1, WORKER_UNPIN_IDLE_MS);
+	while (r == -1 && errno == EINTR);
+	if (r == 0) {
+		log_debug("idle for %d s: letting go of the PAM modules",
+		    WORKER_UNPIN_IDLE_MS / 1000);
+		pamauth_unpin_all();
+	}
+}
+
 /* Receive one check, run it, answer it; last: say it is the last one. */
 static void
 worker_serve(int fd, int last)
@@ -269,6 +298,7 @@ worker_serve(int fd, int last)
 	size_t len;
 	int r;
 
+	worker_idle(fd);
 	do
 		r = ipc_recv(fd, worker_frame, sizeof(worker_frame), &msg);
 	while (r == -1 && errno == EINTR);

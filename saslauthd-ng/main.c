@@ -34,9 +34,6 @@
 #include <string.h>
 #include <syslog.h>
 #include <unistd.h>
-#ifdef HAVE_SYSTEMD
-#include <systemd/sd-daemon.h>
-#endif
 
 #include "cache.h"
 #include "check.h"
@@ -46,6 +43,7 @@
 #include "ipc.h"
 #include "listener.h"
 #include "log.h"
+#include "notify.h"
 #include "privsep.h"
 #include "timer.h"
 
@@ -378,7 +376,7 @@ report_ready(void)
 		log_set_stderr(0);
 	}
 #ifdef HAVE_SYSTEMD
-	(void)sd_notify(0, "READY=1");
+	(void)notify_systemd("READY=1");
 #endif
 }
 
@@ -837,7 +835,7 @@ begin_stop(int sig)
 	stopping = 1;
 	log_info("signal %d: stopping", sig);
 #ifdef HAVE_SYSTEMD
-	(void)sd_notify(0, "STOPPING=1");
+	(void)notify_systemd("STOPPING=1");
 #endif
 	/* New clients fail at once instead of queueing behind us. */
 	close_listeners();

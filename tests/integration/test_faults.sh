@@ -21,16 +21,20 @@
 # normal one costs takes a quarter of the capacity (ratio about 0.75;
 # measured 0.7-0.8 for the leak and the prompts, about 1 for hang and
 # sleep, which use no CPU). A crash or an abort costs more: a fork and
-# an exec of a new worker for every check (measured 0.5-0.6 at some 500
-# crashes a second). A fault that stalls normal users gives about 0: a
-# worker not replaced, a queue behind a hung check (the crash backoff
-# that emptied the pool measured 0.00). MIN_RATIO 0.4 is between, with
-# room for the noise of a shared machine. The faulty user is not
-# throttled yet (the throttling issue will slow it down).
+# an exec of a new worker, which loads the PAM modules again, for every
+# check: some 3 ms of CPU, 25 normal checks now that a worker keeps its
+# modules loaded (measured 0.18-0.42; 0.5-0.6 when every check loaded
+# its modules). A fault that stalls normal users gives about 0: a worker
+# not replaced, a queue behind a hung check (the crash backoff that
+# emptied the pool measured 0.00). MIN_RATIO 0.4, and DEATH_RATIO 0.1
+# for crashes and aborts, are between, with room for the noise of a
+# shared machine. The faulty user is not throttled yet (the throttling
+# issue will slow it down).
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/lib_measure.sh"
 
 MIN_RATIO=${SASLD_MIN_RATIO:-0.4}
+DEATH_RATIO=${SASLD_DEATH_RATIO:-0.1}
 NORMAL_PROCS=3
 FAULT_PROCS=1
 RUN_MS=1500 # one load run
@@ -65,10 +69,11 @@ wait_workers $NWORKERS 5
 normal_load # warm-up
 leak_base
 
-# fault NAME SERVICE WANT: the load with and without the fault; WANT is
-# what the faulty checks must get ("NO PAM timeout", "OK", ...).
+# fault NAME SERVICE WANT [MIN]: the load with and without the fault;
+# WANT is what the faulty checks must get ("NO PAM timeout", "OK", ...),
+# MIN the least ratio (default MIN_RATIO).
 fault() {
-	local name=$1 svc=$2 want=$3 t0 t1 r fr
+	local name=$1 svc=$2 want=$3 min=${4:-$MIN_RATIO} t0 t1 r fr
 	normal_load
 	t0=$L_RATE
 	load_bg hammer -c $FAULT_PROCS -d $((RUN_MS + 400)) \
@@ -87,12 +92,12 @@ fault() {
 	if [ $SANITIZED = 1 ]; then
 		skip "$name: normal throughput $t1/s against $t0/s without" \
 			"it (ratio $r): not compared in a sanitizer build"
-	elif ge "$r" "$MIN_RATIO"; then
+	elif ge "$r" "$min"; then
 		pass "$name: normal throughput $t1/s against $t0/s without" \
-			"it (ratio $r >= $MIN_RATIO; slowest $L_MAX ms)"
+			"it (ratio $r >= $min; slowest $L_MAX ms)"
 	else
 		fail "$name: normal throughput $t1/s against $t0/s without" \
-			"it: ratio $r, want >= $MIN_RATIO (slowest $L_MAX ms)"
+			"it: ratio $r, want >= $min (slowest $L_MAX ms)"
 	fi
 	load_wait hammer
 	BG=()
@@ -116,8 +121,9 @@ fault() {
 }
 
 fault "PAM check hangs forever" f_hang "NO PAM timeout"
-fault "PAM module crashes (SIGSEGV)" f_crash "NO PAM worker died"
-fault "PAM module aborts" f_abort "NO PAM worker died"
+fault "PAM module crashes (SIGSEGV)" f_crash "NO PAM worker died" \
+	"$DEATH_RATIO"
+fault "PAM module aborts" f_abort "NO PAM worker died" "$DEATH_RATIO"
 fault "PAM module leaks 64 KiB a check" f_leak OK
 fault "PAM module prompts (echo on, echo off, 4 info)" f_prompts OK
 fault "PAM check takes 100 ms" f_slow OK

@@ -11,6 +11,13 @@
  *                       must equal SECRET, else PAM_AUTH_ERR
  *     rhost=EXPECTED    PAM_RHOST must equal EXPECTED; "rhost=" means it
  *                       must be unset, else PAM_AUTH_ERR
+ *     fresh             the handle must be new: no PAM_AUTHTOK yet and no
+ *                       data this module set in an earlier auth call,
+ *                       else PAM_AUTH_ERR (list it before password=)
+ *     count=TAG         one PAM_TEXT_INFO message "sasltest TAG: call N
+ *                       since load", N counting this module's auth calls
+ *                       since it was loaded (a static counter, which a
+ *                       dlclose() that unloads the module resets)
  *   faults, only for user NAME when user_only=NAME is given:
  *     fail_delay_us=N   pam_fail_delay(N): the application's delay
  *                       callback, not a sleep, if the check then fails
@@ -49,6 +56,7 @@
 #include <errno.h>
 #include <signal.h>
 #include <stddef.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <syslog.h>
@@ -69,6 +77,7 @@
 
 struct sasltest_args {
 	const char *user_only;
+	const char *count;
 	const char *password;
 	const char *rhost;
 	const char *set_user;
@@ -78,6 +87,7 @@ struct sasltest_args {
 	unsigned long leak;
 	int echo_on;
 	int echo_off;
+	int fresh;
 	int binary_prompt;
 	int hang;
 	int crash;
@@ -128,6 +138,8 @@ sasltest_parse(
 			a->password = v;
 		else if ((v = sasltest_value(argv[i], "rhost=")) != NULL)
 			a->rhost = v;
+		else if ((v = sasltest_value(argv[i], "count=")) != NULL)
+			a->count = v;
 		else if ((v = sasltest_value(argv[i], "set_user=")) != NULL)
 			a->set_user = v;
 		else if ((v = sasltest_value(argv[i], "sleep_ms=")) != NULL)
@@ -147,6 +159,8 @@ sasltest_parse(
 			a->echo_on = 1;
 		else if (strcmp(argv[i], "echo_off") == 0)
 			a->echo_off = 1;
+		else if (strcmp(argv[i], "fresh") == 0)
+			a->fresh = 1;
 		else if (strcmp(argv[i], "binary_prompt") == 0)
 			a->binary_prompt = 1;
 		else if (strcmp(argv[i], "hang") == 0)
@@ -240,6 +254,45 @@ sasltest_info(pam_handle_t *pamh, int n)
 	}
 	rc = sasltest_converse(pamh, n, ptrs, &resp);
 	sasltest_free(resp, n);
+	return rc;
+}
+
+/* "fresh": nothing of an earlier check may be on this handle. */
+static int
+sasltest_fresh(pam_handle_t *pamh)
+{
+	static const char mark[] = "seen";
+	const void *item = NULL;
+	const void *data = NULL;
+
+	if (pam_get_item(pamh, PAM_AUTHTOK, &item) == PAM_SUCCESS &&
+	    item != NULL) {
+		pam_syslog(pamh, LOG_ERR, "fresh: PAM_AUTHTOK already set");
+		return PAM_AUTH_ERR;
+	}
+	if (pam_get_data(pamh, "sasltest_fresh", &data) == PAM_SUCCESS) {
+		pam_syslog(pamh, LOG_ERR, "fresh: data of an earlier call");
+		return PAM_AUTH_ERR;
+	}
+	return pam_set_data(pamh, "sasltest_fresh", (void *)mark, NULL);
+}
+
+/* "count=TAG": how often auth ran since this copy was loaded. */
+static int
+sasltest_count(pam_handle_t *pamh, const char *tag)
+{
+	static unsigned long calls;
+	char text[128];
+	struct pam_message m = {PAM_TEXT_INFO, text};
+	const struct pam_message *ptr = &m;
+	struct pam_response *resp = NULL;
+	int rc;
+
+	calls++;
+	(void)snprintf(text, sizeof(text),
+	    "sasltest %.64s: call %lu since load", tag, calls);
+	rc = sasltest_converse(pamh, 1, &ptr, &resp);
+	sasltest_free(resp, 1);
 	return rc;
 }
 
@@ -415,6 +468,11 @@ pam_sm_authenticate(pam_handle_t *pamh, int flags, int argc, const char **argv)
 	(void)flags;
 	if (sasltest_parse(pamh, argc, argv, &a) == -1)
 		return PAM_SERVICE_ERR;
+	if (a.fresh && (rc = sasltest_fresh(pamh)) != PAM_SUCCESS)
+		return rc;
+	if (a.count != NULL &&
+	    (rc = sasltest_count(pamh, a.count)) != PAM_SUCCESS)
+		return rc;
 	if ((match = sasltest_matches(pamh, &a, &user)) == -1)
 		return PAM_USER_UNKNOWN;
 	if (match && (rc = sasltest_auth_faults(pamh, &a, user)) != PAM_SUCCESS)
