@@ -43,6 +43,8 @@ enum {
 	OPT_DOVECOT_SECURED,
 	OPT_WORKER_CAPS,
 	OPT_WORKER_ENV,
+	OPT_FAIL_DELAY_MAX,
+	OPT_FAIL_LIMIT,
 };
 
 static const struct option long_opts[] = {
@@ -68,6 +70,8 @@ static const struct option long_opts[] = {
     {"dovecot-require-secured", no_argument, NULL, OPT_DOVECOT_SECURED},
     {"worker-caps", required_argument, NULL, OPT_WORKER_CAPS},
     {"worker-env", required_argument, NULL, OPT_WORKER_ENV},
+    {"fail-delay-max", required_argument, NULL, OPT_FAIL_DELAY_MAX},
+    {"fail-limit", required_argument, NULL, OPT_FAIL_LIMIT},
     {NULL, 0, NULL, 0},
 };
 
@@ -147,6 +151,20 @@ usage(FILE *fp)
 	    "VALUE) to the PAM\n"
 	    "                       workers, which otherwise get only PATH; "
 	    "repeatable\n"
+	    "  --fail-delay-max SEC longest failure delay (default %d, 0-%d): "
+	    "a failure waits\n"
+	    "                       PAM's delay; the 2nd, 3rd, 4th... in a "
+	    "row for a login or\n"
+	    "                       a client address at least 1, 2, 4... s, "
+	    "up to SEC; a\n"
+	    "                       success resets; counts last %d min "
+	    "after the last failure\n"
+	    "  --fail-limit N       after N failures in a row, refuse the "
+	    "login without asking\n"
+	    "                       PAM until %d min pass with no attempt "
+	    "(default 0, off);\n"
+	    "                       anyone can then lock a user out by "
+	    "failing N times\n"
 	    "\n"
 	    "Sockets (DIR/mux of -m is always served; up to %d in all):\n"
 	    "  --listen PROTO:PATH[,mode=OCTAL][,owner=USER][,group=GROUP]\n"
@@ -189,7 +207,9 @@ usage(FILE *fp)
 	    SASLD_DEFAULT_WORKERS, SASLD_DEFAULT_PAM_TIMEOUT,
 	    SASLD_DEFAULT_MAX_REQUESTS, SASLD_DEFAULT_MAX_FIELD,
 	    SASLD_DEFAULT_MAX_CONNS, SASLD_DEFAULT_READ_TIMEOUT,
-	    SASLD_DEFAULT_FORK_LIMIT, SASLD_MAX_LISTEN);
+	    SASLD_DEFAULT_FORK_LIMIT, SASLD_DEFAULT_FAIL_DELAY_MAX,
+	    SASLD_MAX_FAIL_DELAY_MAX, SASLD_FAIL_WINDOW_MIN,
+	    SASLD_FAIL_WINDOW_MIN, SASLD_MAX_LISTEN);
 }
 
 static int
@@ -651,6 +671,7 @@ defaults(struct config *cfg)
 	cfg->max_requests = SASLD_DEFAULT_MAX_REQUESTS;
 	cfg->max_conns = SASLD_DEFAULT_MAX_CONNS;
 	cfg->max_field = SASLD_DEFAULT_MAX_FIELD;
+	cfg->fail_delay_max_ms = SASLD_DEFAULT_FAIL_DELAY_MAX * 1000;
 	/* A constant the test suite checks: a parse failure is a bug. */
 	if (caps_parse(CAPS_WORKER_DEFAULT, &cfg->worker_caps, NULL, 0) == -1)
 		cfg->worker_caps = 0;
@@ -892,6 +913,24 @@ config_parse(int argc, char *argv[], struct config *ret_cfg)
 			cfg.worker_caps_set = 1;
 			break;
 		}
+		case OPT_FAIL_DELAY_MAX:
+			if (parse_long(optarg, 0, SASLD_MAX_FAIL_DELAY_MAX,
+				&v) == -1) {
+				bad_number("--fail-delay-max", optarg, 0,
+				    SASLD_MAX_FAIL_DELAY_MAX);
+				return CONFIG_EXIT_ERR;
+			}
+			cfg.fail_delay_max_ms = (unsigned)v * 1000;
+			break;
+		case OPT_FAIL_LIMIT:
+			if (parse_long(optarg, 0, SASLD_MAX_FAIL_LIMIT, &v) ==
+			    -1) {
+				bad_number("--fail-limit", optarg, 0,
+				    SASLD_MAX_FAIL_LIMIT);
+				return CONFIG_EXIT_ERR;
+			}
+			cfg.fail_limit = (unsigned)v;
+			break;
 		case OPT_WORKER_ENV:
 			if (add_worker_env(&cfg, optarg) == -1)
 				return CONFIG_EXIT_ERR;

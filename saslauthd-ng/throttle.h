@@ -29,11 +29,6 @@
 
 #define THROTTLE_KEY_LEN 16 /* SipHash key */
 #define THROTTLE_BASE_MS 1000 /* growth(2); then doubling */
-#define THROTTLE_DEFAULT_DELAY_MAX 8 /* s; see config.h */
-/* A key no failure touched for this long starts over: long enough to
- * span a slow guesser's pauses, short enough that a user who mistyped
- * twice is not remembered until tomorrow. */
-#define THROTTLE_DEFAULT_WINDOW_MS (15 * 60 * 1000)
 /* Keys per table (logins; addresses): 32 bytes per entry and 4 per
  * bucket, 288 KiB per table, touched only as keys arrive. */
 #define THROTTLE_DEFAULT_ENTRIES 8192
