@@ -24,6 +24,9 @@
 
 #define THROTTLE_MAX_ENTRIES (1U << 24) /* indexes stay far from 2^32 */
 #define THROTTLE_V6_PREFIX 8 /* bytes of an IPv6 address: its /64 */
+/* Entries per bucket when full: short walks under a hash no one can aim,
+ * and a bucket array small enough to touch at start (8 KiB for 8192). */
+#define THROTTLE_CHAIN 4
 
 #define ROTL(x, b) (uint64_t)(((x) << (b)) | ((x) >> (64 - (b))))
 #define SIPROUND                                                               \
@@ -107,12 +110,16 @@ table_init(struct throttle_table *tb, uint32_t cap)
 {
 	uint32_t nb = 1;
 
-	while (nb < cap)
+	while (nb < cap / THROTTLE_CHAIN)
 		nb <<= 1;
 	memset(tb, 0, sizeof(*tb));
-	/* calloc: pages the table never reaches are never touched. */
-	tb->e = calloc(cap, sizeof(*tb->e));
-	tb->bucket = calloc(nb, sizeof(*tb->bucket));
+	/*
+	 * Entries are handed out in order, so their pages are touched only
+	 * as keys arrive; the buckets are hit at random, so they are touched
+	 * now: the front's memory does not creep up with each new key.
+	 */
+	tb->e = malloc((size_t)cap * sizeof(*tb->e));
+	tb->bucket = malloc((size_t)nb * sizeof(*tb->bucket));
 	if (tb->e == NULL || tb->bucket == NULL) {
 		free(tb->e);
 		free(tb->bucket);
@@ -120,6 +127,7 @@ table_init(struct throttle_table *tb, uint32_t cap)
 		tb->bucket = NULL;
 		return -1;
 	}
+	memset(tb->bucket, 0, (size_t)nb * sizeof(*tb->bucket));
 	tb->cap = cap;
 	tb->nbucket_mask = nb - 1;
 	return 0;

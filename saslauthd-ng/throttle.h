@@ -29,8 +29,8 @@
 
 #define THROTTLE_KEY_LEN 16 /* SipHash key */
 #define THROTTLE_BASE_MS 1000 /* growth(2); then doubling */
-/* Keys per table (logins; addresses): 32 bytes per entry and 4 per
- * bucket, 288 KiB per table, touched only as keys arrive. */
+/* Keys per table (logins; addresses): 32 bytes per entry, touched only as
+ * keys arrive (256 KiB when full), and 1 byte per entry of buckets. */
 #define THROTTLE_DEFAULT_ENTRIES 8192
 
 struct throttle_params {
