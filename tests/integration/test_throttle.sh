@@ -137,6 +137,41 @@ else
 fi
 stop_daemon
 
+# --- the Dovecot protocol: the same counts, rip= as the address ----------
+DV="$RUN/dovecot-auth"
+restart_fg -n 1 --fail-delay-max 2 --fail-limit 4 --listen "dovecot:$DV"
+# dv_ask NAME USER PASSWORD ADDR WANT_MS: one AUTH PLAIN through
+# testsaslauthd-ng -D; want FAIL ("NO") after WANT_MS.
+dv_ask() {
+	local t0 out
+	t0=$(date +%s%3N)
+	out=$("$TESTSASLAUTHD" -D -f "$DV" -u "$2" -p "$3" -s smtp -a "$4" \
+		-t 10 2>&1)
+	R_MS=$(($(date +%s%3N) - t0))
+	R_REPLY=NO
+	case "$out" in *OK*) R_REPLY=OK ;; esac
+	delay_is "$1 ($out)" "$5"
+}
+dv_ask "dovecot: alice wrong #1" alice wrong1 "192.0.2.9;1" 0
+dv_ask "dovecot: alice wrong #2" alice wrong2 "192.0.2.9;1" 1000
+dv_ask "dovecot: alice wrong #3 (cap 2 s)" alice wrong3 "192.0.2.9;1" 2000
+dv_ask "dovecot: a new login from the same rip" carol wrong "192.0.2.9;2" 2000
+dv_ask "dovecot: a new login from another rip" dave wrong "192.0.2.10;2" 0
+# alice's fourth failure reaches --fail-limit 4: then refused without PAM
+dv_ask "dovecot: alice wrong #4" alice wrong4 "198.51.100.3;1" 2000
+dv_ask "dovecot: alice's right password, limited" alice Alice-pw1 \
+	"198.51.100.3;1" 2000
+grep -q 'user=alice\] \[service=smtp\].*reason=too many failures' \
+	"$SB/daemon.log" && pass "dovecot: refusal logged" ||
+	fail "dovecot: no 'too many failures' line for alice"
+# bob is not limited, and his success resets his rip.
+"$TESTSASLAUTHD" -D -f "$DV" -u bob -p Bob-pw2 -s imap -a "192.0.2.9;3" \
+	>"$SB/dv.out" 2>&1 && grep -q OK "$SB/dv.out" &&
+	pass "dovecot: bob OK from the throttled rip" ||
+	fail "dovecot: bob: $(cat "$SB/dv.out")"
+dv_ask "dovecot: the rip after bob's success" erin wrong "192.0.2.9;4" 0
+stop_daemon
+
 # --- bad values ------------------------------------------------------------
 for arg in "--fail-delay-max=-1" "--fail-delay-max=61" \
 	"--fail-delay-max=2s" "--fail-delay-max=" "--fail-limit=-1" \
