@@ -45,6 +45,8 @@ enum {
 	OPT_WORKER_CAPS,
 	OPT_WORKER_ENV,
 	OPT_CACHE_REVALIDATE,
+	OPT_FAIL_DELAY_MAX,
+	OPT_FAIL_LIMIT,
 };
 
 static const struct option long_opts[] = {
@@ -71,6 +73,8 @@ static const struct option long_opts[] = {
     {"worker-caps", required_argument, NULL, OPT_WORKER_CAPS},
     {"worker-env", required_argument, NULL, OPT_WORKER_ENV},
     {"cache-revalidate", required_argument, NULL, OPT_CACHE_REVALIDATE},
+    {"fail-delay-max", required_argument, NULL, OPT_FAIL_DELAY_MAX},
+    {"fail-limit", required_argument, NULL, OPT_FAIL_LIMIT},
     {NULL, 0, NULL, 0},
 };
 
@@ -159,6 +163,22 @@ usage(FILE *fp)
 	    "password stops\n"
 	    "                       working SEC after a change "
 	    "(default %d, minimum 1)\n"
+	    "  --fail-delay-max SEC longest failure delay (default %d, 0-%d):\n"
+	    "                       a failure waits PAM's delay; the 2nd, 3rd, "
+	    "4th... in a\n"
+	    "                       row for a login or an address at least 1, "
+	    "2, 4... s,\n"
+	    "                       up to SEC; a success resets; counts last "
+	    "%d min\n"
+	    "  --fail-limit N       after N failures in a row, refuse the "
+	    "login "
+	    "without\n"
+	    "                       asking PAM until %d min pass with no "
+	    "attempt (default\n"
+	    "                       0, off); anyone can then lock a user out "
+	    "by "
+	    "failing N\n"
+	    "                       times\n"
 	    "\n"
 	    "Sockets (DIR/mux of -m is always served; up to %d in all):\n"
 	    "  --listen PROTO:PATH[,mode=OCTAL][,owner=USER][,group=GROUP]\n"
@@ -203,7 +223,8 @@ usage(FILE *fp)
 	    SASLD_DEFAULT_MAX_REQUESTS, SASLD_DEFAULT_MAX_FIELD,
 	    SASLD_DEFAULT_MAX_CONNS, SASLD_DEFAULT_READ_TIMEOUT,
 	    SASLD_DEFAULT_FORK_LIMIT, SASLD_DEFAULT_CACHE_REVALIDATE,
-	    SASLD_MAX_LISTEN);
+	    SASLD_DEFAULT_FAIL_DELAY_MAX, SASLD_MAX_FAIL_DELAY_MAX,
+	    SASLD_FAIL_WINDOW_MIN, SASLD_FAIL_WINDOW_MIN, SASLD_MAX_LISTEN);
 }
 
 static int
@@ -667,6 +688,7 @@ defaults(struct config *cfg)
 	cfg->max_requests = SASLD_DEFAULT_MAX_REQUESTS;
 	cfg->max_conns = SASLD_DEFAULT_MAX_CONNS;
 	cfg->max_field = SASLD_DEFAULT_MAX_FIELD;
+	cfg->fail_delay_max_ms = SASLD_DEFAULT_FAIL_DELAY_MAX * 1000;
 	/* A constant the test suite checks: a parse failure is a bug. */
 	if (caps_parse(CAPS_WORKER_DEFAULT, &cfg->worker_caps, NULL, 0) == -1)
 		cfg->worker_caps = 0;
@@ -911,6 +933,24 @@ config_parse(int argc, char *argv[], struct config *ret_cfg)
 			cfg.worker_caps_set = 1;
 			break;
 		}
+		case OPT_FAIL_DELAY_MAX:
+			if (parse_long(optarg, 0, SASLD_MAX_FAIL_DELAY_MAX,
+				&v) == -1) {
+				bad_number("--fail-delay-max", optarg, 0,
+				    SASLD_MAX_FAIL_DELAY_MAX);
+				return CONFIG_EXIT_ERR;
+			}
+			cfg.fail_delay_max_ms = (unsigned)v * 1000;
+			break;
+		case OPT_FAIL_LIMIT:
+			if (parse_long(optarg, 0, SASLD_MAX_FAIL_LIMIT, &v) ==
+			    -1) {
+				bad_number("--fail-limit", optarg, 0,
+				    SASLD_MAX_FAIL_LIMIT);
+				return CONFIG_EXIT_ERR;
+			}
+			cfg.fail_limit = (unsigned)v;
+			break;
 		case OPT_WORKER_ENV:
 			if (add_worker_env(&cfg, optarg) == -1)
 				return CONFIG_EXIT_ERR;

@@ -43,6 +43,20 @@
  * socket leaves the other half to everyone else.
  */
 #define SASLD_PER_UID_DIVISOR 2
+/*
+ * --fail-delay-max: the longest a failure reply waits (PAM's delay and the
+ * growth for repeated failures, throttle.h). Postfix's Dovecot client
+ * gives each reply 10 s, PAM's time included (the Dovecot path clamps to
+ * FRONT_DV_ANSWER_MS as well); libsasl2 waits forever, but each waiting
+ * smtpd holds a connection slot here. 8 s leaves PAM a second or two.
+ */
+#define SASLD_DEFAULT_FAIL_DELAY_MAX 8 /* s */
+#define SASLD_MAX_FAIL_DELAY_MAX 60 /* s; above 9 only saslauthd clients */
+#define SASLD_MAX_FAIL_LIMIT 1000000
+/* A login's or an address's failures are forgotten this long after the
+ * last one: long enough to span a slow guesser's pauses, short enough
+ * that a user who mistyped twice is not remembered until tomorrow. */
+#define SASLD_FAIL_WINDOW_MIN 15
 #define SASLD_DEFAULT_CACHE_TTL 28800 /* Cyrus -t default, 8 h */
 #define SASLD_MAX_CACHE_TTL (365L * 86400) /* s, -t and --cache-revalidate */
 /* Cyrus' default table: 1711 slots of 6 96-byte buckets, 963 KiB. */
@@ -127,6 +141,8 @@ struct config {
 	struct peer_idlist allow_uid; /* empty: every uid may connect */
 	struct peer_idlist allow_gid; /* primary or supplementary gid */
 	size_t max_field;
+	unsigned fail_delay_max_ms; /* --fail-delay-max */
+	unsigned fail_limit; /* --fail-limit; 0 = off */
 	uint64_t worker_caps; /* --worker-caps, capability bit mask */
 	int worker_caps_set; /* given explicitly */
 	/* --worker-env NAME or NAME=VALUE; pointers into argv */

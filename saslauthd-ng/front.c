@@ -21,6 +21,7 @@
  */
 #include <sys/epoll.h>
 #include <sys/queue.h>
+#include <sys/random.h>
 #include <sys/socket.h>
 #include <sys/types.h>
 
@@ -41,6 +42,7 @@
 #include "pool.h"
 #include "privsep.h"
 #include "sandbox.h"
+#include "throttle.h"
 
 #define FRONT_MAX_LISTEN 16
 /*
@@ -74,11 +76,14 @@ static int accepting_paused, shutting_down;
 static struct timer accept_timer, shutdown_timer, silent_timer;
 static struct peer_table peers; /* open connections per peer uid */
 static struct peer_ratelog refuse_uid_log, refuse_allow_log;
+static struct throttle thr; /* failure counts (throttle.h) */
+static struct peer_ratelog throttle_log, limit_log;
 static gid_t peer_groups[PEER_MAX_GROUPS]; /* SO_PEERGROUPS answer */
 static int peergroups_warned;
 static struct {
 	unsigned long accepted, ok, failed, tempfail, rejected, timeouts,
-	    overload, log_dropped, refused_uid, refused_allow, cached;
+	    overload, log_dropped, refused_uid, refused_allow, cached,
+	    throttled, limited;
 } st;
 
 /* The epoll batch being handled, from the next event on (front_forget). */
@@ -87,6 +92,8 @@ static int batch_next, batch_n;
 
 static void conn_close(struct conn *c);
 static void conn_auth_wipe(struct conn *c);
+static void throttle_start(void);
+static size_t conn_pam_login(const struct conn *c, uint8_t *login);
 
 /* Log lines go to the parent: the chroot has no /dev/log. */
 static void
@@ -411,6 +418,7 @@ conn_cache_lookup(struct conn *c)
 	conn_auth_wipe(c);
 	st.ok++;
 	st.cached++;
+	front_throttle_ok((const char *)k.login, k.login_len, c->rhost);
 	log_outcome(c, NULL, FRONT_OK_CACHED);
 	conn_reply(c, "OK");
 	return 1;
@@ -429,6 +437,42 @@ conn_cache_done(
 		front_cache_done(&k, &c->cache_state, c->cache_tag, res, text);
 	c->cache_state = -1;
 	explicit_bzero(c->cache_tag, sizeof(c->cache_tag));
+}
+
+static void
+delay_done(struct timer *t)
+{
+	conn_send_reply(timer_conn(t));
+}
+
+/* Reply text after delay_ms, holding nothing but c. */
+static void
+conn_reply_after(struct conn *c, const char *text, unsigned delay_ms)
+{
+	if (delay_ms == 0) {
+		conn_reply(c, text);
+		return;
+	}
+	conn_encode_reply(c, text);
+	c->state = CONN_DELAY;
+	conn_set_timer(c, delay_ms, delay_done);
+}
+
+/* --fail-limit: 1 when c was answered without asking PAM. */
+static int
+conn_refuse(struct conn *c)
+{
+	uint8_t login[IPC_MAX_STR];
+	unsigned delay_ms;
+	size_t ll = conn_pam_login(c, login);
+
+	if (!front_throttle_refuse(
+		(const char *)login, ll, c->rhost, &delay_ms))
+		return 0;
+	log_outcome(c, SASLD_FAIL_LIMIT_REASON, 0);
+	explicit_bzero(c->buf, c->len);
+	conn_reply_after(c, "NO " SASLD_FAIL_LIMIT_REASON, delay_ms);
+	return 1;
 }
 
 /* conn_read() decoded a whole request into c->req with status ps: check
@@ -463,6 +507,9 @@ conn_request(struct conn *c, enum proto_status ps)
 		conn_reject(c, "login too long", 1);
 		return;
 	}
+	/* A login refused by --fail-limit stays refused, cached or not. */
+	if (cfg->fail_limit > 0 && conn_refuse(c))
+		return;
 	/* A hit is answered here, in the loop, with no worker. */
 	if (conn_cache_lookup(c))
 		return;
@@ -518,14 +565,14 @@ front_fd_need(const struct config *c)
 	    FRONT_MAX_LISTEN + 2 * workers;
 }
 
+/* The user name PAM gets for c, into login (IPC_MAX_STR bytes; checked
+ * by conn_request()); returns its length. */
 static size_t
-conn_encode_auth(struct conn *c, uint8_t *out, size_t outsz)
+conn_pam_login(const struct conn *c, uint8_t *login)
 {
-	struct ipc_auth_req r;
-	uint8_t login[IPC_MAX_STR];
 	const struct proto_field_ref *lf = &c->req.f[PROTO_LOGIN];
 	const struct proto_field_ref *rf = &c->req.f[PROTO_REALM];
-	size_t n, ll = lf->len;
+	size_t ll = lf->len;
 
 	memcpy(login, lf->ptr, lf->len);
 	if (cfg->realm_append && rf->len > 0) {
@@ -534,8 +581,19 @@ conn_encode_auth(struct conn *c, uint8_t *out, size_t outsz)
 		memcpy(login + ll, rf->ptr, rf->len);
 		ll += rf->len;
 	}
+	return ll;
+}
+
+static size_t
+conn_encode_auth(struct conn *c, uint8_t *out, size_t outsz)
+{
+	struct ipc_auth_req r;
+	uint8_t login[IPC_MAX_STR];
+	const struct proto_field_ref *rf = &c->req.f[PROTO_REALM];
+	size_t n;
+
 	r.login.ptr = login;
-	r.login.len = ll;
+	r.login.len = conn_pam_login(c, login);
 	r.password.ptr = c->req.f[PROTO_PASSWORD].ptr;
 	r.password.len = c->req.f[PROTO_PASSWORD].len;
 	if (cfg->pam_service[0] != '\0') {
@@ -581,21 +639,18 @@ front_auth_wipe(struct check *ch)
 }
 
 static void
-delay_done(struct timer *t)
-{
-	conn_send_reply(timer_conn(t));
-}
-
-static void
 conn_auth_done(struct conn *c, const struct ipc_auth_res *res, const char *text)
 {
 	const char *reason = NULL;
 	char reply[SASLD_MAX_REPLY];
+	uint8_t login[IPC_MAX_STR];
 	unsigned delay_ms;
+	size_t ll;
 
 	conn_auth_wipe(c);
 	timer_cancel(&loop.timers, &c->chk.timer);
 	conn_cache_done(c, res, text);
+	ll = conn_pam_login(c, login);
 	if (text != NULL) {
 		reason = text;
 		st.tempfail++;
@@ -603,6 +658,7 @@ conn_auth_done(struct conn *c, const struct ipc_auth_res *res, const char *text)
 		switch (res->result) {
 		case AUTH_OK:
 			st.ok++;
+			front_throttle_ok((const char *)login, ll, c->rhost);
 			log_outcome(c, NULL, 1);
 			conn_reply(c, "OK");
 			return;
@@ -629,17 +685,20 @@ conn_auth_done(struct conn *c, const struct ipc_auth_res *res, const char *text)
 	if (res->reason[0] != '\0')
 		log_debug("PAM said: %s", res->reason);
 	(void)snprintf(reply, sizeof(reply), "NO %s", reason);
-	delay_ms = res->delay_us / 1000;
-	if (delay_ms > SASLD_MAX_FAIL_DELAY_MS)
-		delay_ms = SASLD_MAX_FAIL_DELAY_MS;
-	if (delay_ms == 0 || text != NULL) {
+	if (text != NULL) {
 		conn_reply(c, reply);
 		return;
 	}
-	/* PAM asked for a failure delay: hold the reply, not a worker. */
-	conn_encode_reply(c, reply);
-	c->state = CONN_DELAY;
-	conn_set_timer(c, delay_ms, delay_done);
+	/* PAM's failure delay, grown for repeated failures; a temporary
+	 * failure neither counts nor resets. The reply waits, not a
+	 * worker. */
+	delay_ms = res->delay_us / 1000;
+	if (res->result == AUTH_FAIL || res->result == AUTH_FAIL_ACCT)
+		delay_ms = front_throttle_fail(
+		    (const char *)login, ll, c->rhost, delay_ms);
+	else if (delay_ms > cfg->fail_delay_max_ms)
+		delay_ms = cfg->fail_delay_max_ms;
+	conn_reply_after(c, reply, delay_ms);
 }
 
 void
@@ -777,6 +836,91 @@ more_since(char *dst, size_t dstsz, unsigned long more)
 		(void)snprintf(
 		    dst, dstsz, "; %lu more since the last report", more);
 	return dst;
+}
+
+/* The failure tables, with a key no one outside this process knows. */
+static void
+throttle_start(void)
+{
+	struct throttle_params p;
+	uint8_t key[THROTTLE_KEY_LEN];
+
+	if (getrandom(key, sizeof(key), 0) != (ssize_t)sizeof(key))
+		fatal("front: getrandom");
+	memset(&p, 0, sizeof(p));
+	p.entries = THROTTLE_DEFAULT_ENTRIES;
+	p.window_ms = (uint64_t)SASLD_FAIL_WINDOW_MIN * 60 * 1000;
+	p.delay_max_ms = cfg->fail_delay_max_ms;
+	p.fail_limit = cfg->fail_limit;
+	if (throttle_init(&thr, &p, key) == -1)
+		fatal("front: failure tables");
+	explicit_bzero(key, sizeof(key));
+}
+
+unsigned
+front_throttle_fail(
+    const char *login, size_t loginlen, const char *addr, unsigned pam_delay_ms)
+{
+	struct throttle_who w = {login, loginlen, addr};
+	char user[FRONT_LOG_FIELD], remote[SASLD_MAX_RHOST + 16], tail[64];
+	uint64_t now = timer_now();
+	unsigned long more;
+	uint32_t delay, grown;
+	unsigned flags;
+
+	delay = throttle_fail(&thr, &w, pam_delay_ms, now, &grown, &flags);
+	if (grown > 0)
+		st.throttled++;
+	if ((flags &
+		(THROTTLE_F_LOGIN_START | THROTTLE_F_ADDR_START |
+		    THROTTLE_F_LIMIT_START)) == 0)
+		return delay;
+	log_sanitize(user, sizeof(user), login, loginlen);
+	remote[0] = '\0';
+	if (addr != NULL && addr[0] != '\0')
+		(void)snprintf(remote, sizeof(remote), " [remote=%s]", addr);
+	if ((flags & THROTTLE_F_LIMIT_START) &&
+	    peer_ratelog(&limit_log, now, SASLD_THROTTLE_LOG_MS, &more))
+		log_warnx("[user=%s]%s: %u failures in a row (--fail-limit): "
+			  "refused without PAM until %d min pass without an "
+			  "attempt%s",
+		    user, remote, cfg->fail_limit, SASLD_FAIL_WINDOW_MIN,
+		    more_since(tail, sizeof(tail), more));
+	else if ((flags & (THROTTLE_F_LOGIN_START | THROTTLE_F_ADDR_START)) &&
+	    peer_ratelog(&throttle_log, now, SASLD_THROTTLE_LOG_MS, &more))
+		log_info("[user=%s]%s: repeated failures %s%s%s: each "
+			 "further failure waits longer (up to %u ms)%s",
+		    user, remote,
+		    (flags & THROTTLE_F_LOGIN_START) ? "for this user" : "",
+		    (flags & THROTTLE_F_LOGIN_START) &&
+			    (flags & THROTTLE_F_ADDR_START)
+			? " and "
+			: "",
+		    (flags & THROTTLE_F_ADDR_START) ? "from this address" : "",
+		    cfg->fail_delay_max_ms,
+		    more_since(tail, sizeof(tail), more));
+	return delay;
+}
+
+void
+front_throttle_ok(const char *login, size_t loginlen, const char *addr)
+{
+	struct throttle_who w = {login, loginlen, addr};
+
+	throttle_success(&thr, &w);
+}
+
+int
+front_throttle_refuse(const char *login, size_t loginlen, const char *addr,
+    unsigned *ret_delay_ms)
+{
+	struct throttle_who w = {login, loginlen, addr};
+
+	if (!throttle_limited(&thr, &w, timer_now()))
+		return 0;
+	st.limited++;
+	*ret_delay_ms = front_throttle_fail(login, loginlen, addr, 0);
+	return 1;
 }
 
 /*
@@ -961,10 +1105,11 @@ front_stats(void)
 		 "failed, %lu temporary failures, %lu rejected, %lu timeouts, "
 		 "%lu overloads, %lu log lines dropped, %lu refused over "
 		 "--max-connections-per-uid, %lu refused by "
-		 "--allow-uid/--allow-gid",
+		 "--allow-uid/--allow-gid, %lu failures throttled, %lu "
+		 "refused by --fail-limit",
 	    nconns, st.accepted, st.ok, st.failed, st.tempfail, st.rejected,
 	    st.timeouts, st.overload, st.log_dropped, st.refused_uid,
-	    st.refused_allow);
+	    st.refused_allow, st.throttled, st.limited);
 	front_dovecot_stats();
 	front_cache_stats();
 	pool_stats();
@@ -1025,7 +1170,7 @@ begin_shutdown(void)
 	if (timer_set(&loop.timers, &shutdown_timer,
 		nconns == 0 ? 0
 			    : timer_now() + cfg->read_timeout_ms +
-			2 * cfg->pam_timeout_ms + SASLD_MAX_FAIL_DELAY_MS +
+			2 * cfg->pam_timeout_ms + cfg->fail_delay_max_ms +
 			SASLD_DRAIN_MS,
 		shutdown_now) == -1 ||
 	    timer_set(&loop.timers, &silent_timer, 0, close_silent) == -1)
@@ -1124,6 +1269,7 @@ front_main(const struct config *c, int ctlfd, const int *listen_fds,
 	if (peer_table_init(&peers, cfg->max_conns, cfg->max_conns_per_uid) ==
 	    -1)
 		fatal("front: per-uid table");
+	throttle_start();
 
 	parent_src.kind = EV_PARENT;
 	parent_src.fd = ctlfd;

@@ -35,7 +35,6 @@
 
 #define SASLD_DRAIN_MS 1000 /* after the reply, wait this for EOF */
 #define SASLD_DRAIN_MAX 4096 /* and discard at most this many bytes */
-#define SASLD_MAX_FAIL_DELAY_MS 5000 /* cap on PAM's requested delay */
 #define SASLD_ACCEPT_PAUSE_MS 100 /* back off when out of descriptors */
 #define SASLD_MAX_RHOST 64 /* an IPv6 address with zone fits */
 /* A check whose worker died before starting it is tried again this many
@@ -44,6 +43,10 @@
 #define SASLD_AUTH_RETRIES 1
 /* Refused connections are logged at most once per this, then counted. */
 #define SASLD_REFUSE_LOG_MS 10000
+/* The reply's and the log's reason for a refusal by --fail-limit. */
+#define SASLD_FAIL_LIMIT_REASON "too many failures"
+/* Throttled logins and addresses: one line per this, then counted. */
+#define SASLD_THROTTLE_LOG_MS 10000
 
 enum ev_kind { EV_LISTEN, EV_CONN, EV_WORKER, EV_PARENT, EV_DOVECOT };
 
@@ -180,6 +183,24 @@ front_cache_lookup(const struct cache_key *key, const uint8_t *password,
 void front_cache_done(const struct cache_key *key, int *state,
     uint8_t tag[CACHE_TAG_LEN], const struct ipc_auth_res *res,
     const char *text);
+
+/*
+ * Failure throttling (throttle.h) for both protocols. login is the user
+ * name PAM gets, addr the client's address ("" or NULL: unknown). A PAM
+ * failure that asked for pam_delay_ms: returns the reply's delay in ms
+ * (logs when a key starts being throttled). Temporary failures call
+ * neither function.
+ */
+unsigned front_throttle_fail(const char *login, size_t loginlen,
+    const char *addr, unsigned pam_delay_ms);
+void front_throttle_ok(const char *login, size_t loginlen, const char *addr);
+
+/*
+ * --fail-limit: 1 when login has had too many failures to ask PAM at all;
+ * then the refusal is counted as a failure and *ret_delay_ms is its delay.
+ */
+int front_throttle_refuse(const char *login, size_t loginlen, const char *addr,
+    unsigned *ret_delay_ms);
 
 /* A connection of any protocol closed: release its slot and uid count. */
 void front_conn_released(uid_t peer_uid);

@@ -365,9 +365,23 @@ dv_check_start(struct dvconn *d, const struct dovecot_action *act)
 	struct dv_check *dv = NULL;
 	struct ipc_auth_res ok;
 	struct cache_key key;
-	unsigned pam_ms, i;
+	unsigned pam_ms, i, delay;
 	uint64_t now = timer_now();
 
+	if (lp->cfg->fail_limit > 0 &&
+	    front_throttle_refuse(act->req->user, strlen(act->req->user),
+		act->req->rip, &delay)) {
+		/* --fail-limit: answered without PAM, within the budget. */
+		dovecot_wipe_secret(&d->dc);
+		st.failed++;
+		dv_log(act->req->user, dv_service(act->req), act->req->rip,
+		    SASLD_FAIL_LIMIT_REASON, 0, d);
+		dovecot_result(
+		    &d->dc, act->ticket, DOVECOT_FAIL, NULL, NULL, &res);
+		if (delay > FRONT_DV_ANSWER_MS)
+			delay = FRONT_DV_ANSWER_MS;
+		return dv_reply(d, &res, delay);
+	}
 	for (i = 0; i < DOVECOT_MAX_PENDING; i++)
 		if (d->checks[i] == NULL)
 			break;
@@ -450,7 +464,10 @@ dv_action(struct dvconn *d, const struct dovecot_action *act)
 	    act->req != NULL ? dv_service(act->req) : "",
 	    act->req != NULL ? act->req->rip : "",
 	    act->reason != NULL ? act->reason : "invalid response", 0, d);
-	return dv_reply(d, act, FRONT_DV_FAIL_DELAY_MS);
+	return dv_reply(d, act,
+	    FRONT_DV_FAIL_DELAY_MS < lp->cfg->fail_delay_max_ms
+		? FRONT_DV_FAIL_DELAY_MS
+		: lp->cfg->fail_delay_max_ms);
 }
 
 /* Hand every complete line to the codec; -1 when the connection died. */
@@ -761,9 +778,10 @@ front_dovecot_auth_done(
 			why = "PAM temporary failure";
 			break;
 		}
-	if (outcome == DOVECOT_OK)
+	if (outcome == DOVECOT_OK) {
 		st.ok++;
-	else if (outcome == DOVECOT_TEMPFAIL)
+		front_throttle_ok(dv->user, strlen(dv->user), dv->rip);
+	} else if (outcome == DOVECOT_TEMPFAIL)
 		st.tempfail++;
 	else
 		st.failed++;
@@ -772,19 +790,32 @@ front_dovecot_auth_done(
 	if (text == NULL && res->reason[0] != '\0' && outcome != DOVECOT_OK)
 		log_debug("PAM said: %s", res->reason);
 	dovecot_result(&d->dc, dv->ticket, outcome, NULL, NULL, &act);
-	if (act.type == DOVECOT_ACT_REPLY && act.authfail && text == NULL) {
-		/* PAM's failure delay, within the answer budget. */
+	if (text == NULL &&
+	    (res->result == AUTH_FAIL || res->result == AUTH_FAIL_ACCT)) {
+		/* Counted even when the client cancelled the request: the
+		 * guess was made. A temporary failure neither counts nor
+		 * resets. */
+		delay = front_throttle_fail(
+		    dv->user, strlen(dv->user), dv->rip, res->delay_us / 1000);
+	} else if (text == NULL) {
 		delay = res->delay_us / 1000;
-		if (delay > SASLD_MAX_FAIL_DELAY_MS)
-			delay = SASLD_MAX_FAIL_DELAY_MS;
+		if (delay > lp->cfg->fail_delay_max_ms)
+			delay = lp->cfg->fail_delay_max_ms;
+	}
+	if (act.type == DOVECOT_ACT_REPLY && act.authfail && text == NULL) {
+		/* The failure delay, within the answer budget. */
 		left = dv->t_start + FRONT_DV_ANSWER_MS > now
 		    ? dv->t_start + FRONT_DV_ANSWER_MS - now
 		    : 0;
 		if (delay > left)
 			delay = left;
-	} else if (act.type == DOVECOT_ACT_NONE && act.reason != NULL)
-		log_debug("dovecot client uid %ld pid %ld: result dropped: %s",
-		    (long)d->peer_uid, (long)d->peer_pid, act.reason);
+	} else {
+		delay = 0;
+		if (act.type == DOVECOT_ACT_NONE && act.reason != NULL)
+			log_debug("dovecot client uid %ld pid %ld: result "
+				  "dropped: %s",
+			    (long)d->peer_uid, (long)d->peer_pid, act.reason);
+	}
 	dv_check_free(dv);
 	if (dv_reply(d, &act, delay) == 0)
 		dv_after(d);

@@ -840,7 +840,7 @@ begin_stop(int sig)
 	/* New clients fail at once instead of queueing behind us. */
 	close_listeners();
 	stop_deadline = timer_now() + cfg.read_timeout_ms +
-	    2 * cfg.pam_timeout_ms + SASLD_MAX_FAIL_DELAY_MS + SASLD_DRAIN_MS +
+	    2 * cfg.pam_timeout_ms + cfg.fail_delay_max_ms + SASLD_DRAIN_MS +
 	    STOP_WORKERS_MS;
 	if (front_pid > 0 && ctlfd != -1 &&
 	    ipc_send(ctlfd, IPC_PARENT_SHUTDOWN, 0, 0, NULL, 0, -1) == 0)

@@ -55,7 +55,9 @@ _Static_assert(SASLD_TEST_MAX_REPLY >= SASLD_MAX_REPLY,
 /* Enough for a soak test; a mistyped count fails at once instead of
  * opening connections for hours. */
 #define SASLD_TEST_MAX_REPEAT 100000
-#define SASLD_TEST_TIMEOUT 5 /* s; the daemon's own read timeout */
+/* s; above the daemon's longest failure delay (--fail-delay-max, 8 s by
+ * default), which a repeated wrong password earns, plus PAM's time. */
+#define SASLD_TEST_TIMEOUT 15
 #define SASLD_TEST_MAX_TIMEOUT 3600 /* s; slow LDAP/SSSD stacks fit */
 /* How often connect() is retried while the listen backlog is full. */
 #define SASLD_TEST_RETRY_NS (10 * 1000000LL)
