@@ -106,6 +106,9 @@ sandbox_sanitizer(scmp_filter_ctx ctx, pid_t self)
 	ALLOW(ctx, readlink);
 	ALLOW(ctx, futex);
 	ALLOW(ctx, write);
+	/* The allocator handing quarantined memory back (also turned off
+	 * in sanitize.c: allocator_release_to_os_interval_ms=-1). */
+	ALLOW(ctx, madvise);
 }
 #endif
 

@@ -70,7 +70,11 @@ __asan_default_options(void)
 	       ":" SANITIZE_LEAKS_OPT ":strict_string_checks=1"
 	       ":detect_stack_use_after_return=1"
 	       ":check_initialization_order=1"
-	       ":allow_user_segv_handler=1";
+	       ":allow_user_segv_handler=1"
+	       /* Never madvise() freed memory back: the front's seccomp
+	        * filter has no madvise, and once its 256 MB quarantine
+	        * filled under a long load, the release killed it. */
+	       ":allocator_release_to_os_interval_ms=-1";
 }
 
 const char *
