@@ -93,7 +93,13 @@ static int batch_next, batch_n;
 static void conn_close(struct conn *c);
 static void conn_auth_wipe(struct conn *c);
 static void throttle_start(void);
+static void
+front_throttle_ok(const char *login, size_t loginlen, const char *addr);
+static unsigned front_throttle_fail(const char *login, size_t loginlen,
+    const char *addr, unsigned pam_delay_ms);
 static size_t conn_pam_login(const struct conn *c, uint8_t *login);
+static void
+conn_pam_service(const struct conn *c, const uint8_t **svc, size_t *len);
 
 /* Log lines go to the parent: the chroot has no /dev/log. */
 static void
@@ -332,38 +338,18 @@ queue_timeout(struct conn *c)
 	conn_reply(c, "NO server busy");
 }
 
-/*
- * -c: c's cache key, what goes to PAM (conn_encode_auth): the login (with
- * -r, login@realm), realm and service. login holds CACHE_KEY_MAX bytes;
- * -1 when the login does not fit (then it is not cached).
- */
-static int
-conn_cache_key(const struct conn *c, uint8_t *login, struct cache_key *k)
+/* -c: c's cache key, what goes to PAM: login from conn_pam_login(). */
+static struct cache_key
+conn_cache_key(const struct conn *c, const uint8_t *login, size_t loginlen)
 {
-	const struct proto_field_ref *lf = &c->req.f[PROTO_LOGIN];
-	const struct proto_field_ref *rf = &c->req.f[PROTO_REALM];
-	size_t ll = lf->len;
+	struct cache_key k;
 
-	if (lf->len + 1 + rf->len > CACHE_KEY_MAX)
-		return -1;
-	memcpy(login, lf->ptr, lf->len);
-	if (cfg->realm_append && rf->len > 0) {
-		login[ll++] = '@';
-		memcpy(login + ll, rf->ptr, rf->len);
-		ll += rf->len;
-	}
-	k->login = login;
-	k->login_len = ll;
-	k->realm = rf->ptr;
-	k->realm_len = rf->len;
-	if (cfg->pam_service[0] != '\0') {
-		k->service = (const uint8_t *)cfg->pam_service;
-		k->service_len = strlen(cfg->pam_service);
-	} else {
-		k->service = c->req.f[PROTO_SERVICE].ptr;
-		k->service_len = c->req.f[PROTO_SERVICE].len;
-	}
-	return 0;
+	k.login = login;
+	k.login_len = loginlen;
+	k.realm = c->req.f[PROTO_REALM].ptr;
+	k.realm_len = c->req.f[PROTO_REALM].len;
+	conn_pam_service(c, &k.service, &k.service_len);
+	return k;
 }
 
 enum cache_result
@@ -403,14 +389,14 @@ front_cache_done(const struct cache_key *key, int *state,
 
 /* -c: answer c from the cache if it can; 1 when it did. */
 static int
-conn_cache_lookup(struct conn *c)
+conn_cache_lookup(struct conn *c, const uint8_t *login, size_t loginlen)
 {
-	uint8_t login[CACHE_KEY_MAX];
 	struct cache_key k;
 
 	c->cache_state = -1;
-	if (loop.cache == NULL || conn_cache_key(c, login, &k) == -1)
+	if (loop.cache == NULL)
 		return 0;
+	k = conn_cache_key(c, login, loginlen);
 	if (front_cache_lookup(&k, c->req.f[PROTO_PASSWORD].ptr,
 		c->req.f[PROTO_PASSWORD].len, &c->cache_state,
 		c->cache_tag) != CACHE_HIT)
@@ -418,25 +404,10 @@ conn_cache_lookup(struct conn *c)
 	conn_auth_wipe(c);
 	st.ok++;
 	st.cached++;
-	front_throttle_ok((const char *)k.login, k.login_len, c->rhost);
+	front_throttle_ok((const char *)login, loginlen, c->rhost);
 	log_outcome(c, NULL, FRONT_OK_CACHED);
 	conn_reply(c, "OK");
 	return 1;
-}
-
-static void
-conn_cache_done(
-    struct conn *c, const struct ipc_auth_res *res, const char *text)
-{
-	uint8_t login[CACHE_KEY_MAX];
-	struct cache_key k;
-
-	if (c->cache_state == -1)
-		return;
-	if (conn_cache_key(c, login, &k) == 0)
-		front_cache_done(&k, &c->cache_state, c->cache_tag, res, text);
-	c->cache_state = -1;
-	explicit_bzero(c->cache_tag, sizeof(c->cache_tag));
 }
 
 static void
@@ -460,14 +431,12 @@ conn_reply_after(struct conn *c, const char *text, unsigned delay_ms)
 
 /* --fail-limit: 1 when c was answered without asking PAM. */
 static int
-conn_refuse(struct conn *c)
+conn_refuse(struct conn *c, const uint8_t *login, size_t loginlen)
 {
-	uint8_t login[IPC_MAX_STR];
 	unsigned delay_ms;
-	size_t ll = conn_pam_login(c, login);
 
 	if (!front_throttle_refuse(
-		(const char *)login, ll, c->rhost, &delay_ms))
+		(const char *)login, loginlen, c->rhost, &delay_ms))
 		return 0;
 	log_outcome(c, SASLD_FAIL_LIMIT_REASON, 0);
 	explicit_bzero(c->buf, c->len);
@@ -480,6 +449,7 @@ conn_refuse(struct conn *c)
 static void
 conn_request(struct conn *c, enum proto_status ps)
 {
+	uint8_t login[IPC_MAX_STR];
 	size_t loginlen;
 
 	if (ps != PROTO_COMPLETE) {
@@ -507,11 +477,12 @@ conn_request(struct conn *c, enum proto_status ps)
 		conn_reject(c, "login too long", 1);
 		return;
 	}
+	loginlen = conn_pam_login(c, login);
 	/* A login refused by --fail-limit stays refused, cached or not. */
-	if (cfg->fail_limit > 0 && conn_refuse(c))
+	if (cfg->fail_limit > 0 && conn_refuse(c, login, loginlen))
 		return;
 	/* A hit is answered here, in the loop, with no worker. */
-	if (conn_cache_lookup(c))
+	if (conn_cache_lookup(c, login, loginlen))
 		return;
 	conn_events(c, 0); /* only HUP/ERR until the answer */
 	c->state = CONN_CHECK;
@@ -584,6 +555,19 @@ conn_pam_login(const struct conn *c, uint8_t *login)
 	return ll;
 }
 
+/* The PAM service for c: --pam-service, else the request's. */
+static void
+conn_pam_service(const struct conn *c, const uint8_t **svc, size_t *len)
+{
+	if (cfg->pam_service[0] != '\0') {
+		*svc = (const uint8_t *)cfg->pam_service;
+		*len = strlen(cfg->pam_service);
+	} else {
+		*svc = c->req.f[PROTO_SERVICE].ptr;
+		*len = c->req.f[PROTO_SERVICE].len;
+	}
+}
+
 static size_t
 conn_encode_auth(struct conn *c, uint8_t *out, size_t outsz)
 {
@@ -596,13 +580,7 @@ conn_encode_auth(struct conn *c, uint8_t *out, size_t outsz)
 	r.login.len = conn_pam_login(c, login);
 	r.password.ptr = c->req.f[PROTO_PASSWORD].ptr;
 	r.password.len = c->req.f[PROTO_PASSWORD].len;
-	if (cfg->pam_service[0] != '\0') {
-		r.service.ptr = (const uint8_t *)cfg->pam_service;
-		r.service.len = strlen(cfg->pam_service);
-	} else {
-		r.service.ptr = c->req.f[PROTO_SERVICE].ptr;
-		r.service.len = c->req.f[PROTO_SERVICE].len;
-	}
+	conn_pam_service(c, &r.service.ptr, &r.service.len);
 	r.realm.ptr = rf->ptr;
 	r.realm.len = rf->len;
 	r.rhost.ptr = (const uint8_t *)c->rhost;
@@ -644,13 +622,19 @@ conn_auth_done(struct conn *c, const struct ipc_auth_res *res, const char *text)
 	const char *reason = NULL;
 	char reply[SASLD_MAX_REPLY];
 	uint8_t login[IPC_MAX_STR];
+	struct cache_key k;
 	unsigned delay_ms;
 	size_t ll;
 
 	conn_auth_wipe(c);
 	timer_cancel(&loop.timers, &c->chk.timer);
-	conn_cache_done(c, res, text);
 	ll = conn_pam_login(c, login);
+	if (c->cache_state != -1) {
+		k = conn_cache_key(c, login, ll);
+		front_cache_done(&k, &c->cache_state, c->cache_tag, res, text);
+	}
+	delay_ms =
+	    front_throttle_result((const char *)login, ll, c->rhost, res, text);
 	if (text != NULL) {
 		reason = text;
 		st.tempfail++;
@@ -658,7 +642,6 @@ conn_auth_done(struct conn *c, const struct ipc_auth_res *res, const char *text)
 		switch (res->result) {
 		case AUTH_OK:
 			st.ok++;
-			front_throttle_ok((const char *)login, ll, c->rhost);
 			log_outcome(c, NULL, 1);
 			conn_reply(c, "OK");
 			return;
@@ -685,19 +668,7 @@ conn_auth_done(struct conn *c, const struct ipc_auth_res *res, const char *text)
 	if (res->reason[0] != '\0')
 		log_debug("PAM said: %s", res->reason);
 	(void)snprintf(reply, sizeof(reply), "NO %s", reason);
-	if (text != NULL) {
-		conn_reply(c, reply);
-		return;
-	}
-	/* PAM's failure delay, grown for repeated failures; a temporary
-	 * failure neither counts nor resets. The reply waits, not a
-	 * worker. */
-	delay_ms = res->delay_us / 1000;
-	if (res->result == AUTH_FAIL || res->result == AUTH_FAIL_ACCT)
-		delay_ms = front_throttle_fail(
-		    (const char *)login, ll, c->rhost, delay_ms);
-	else if (delay_ms > cfg->fail_delay_max_ms)
-		delay_ms = cfg->fail_delay_max_ms;
+	/* The reply waits, not a worker. */
 	conn_reply_after(c, reply, delay_ms);
 }
 
@@ -857,7 +828,7 @@ throttle_start(void)
 	explicit_bzero(key, sizeof(key));
 }
 
-unsigned
+static unsigned
 front_throttle_fail(
     const char *login, size_t loginlen, const char *addr, unsigned pam_delay_ms)
 {
@@ -902,12 +873,35 @@ front_throttle_fail(
 	return delay;
 }
 
-void
+static void
 front_throttle_ok(const char *login, size_t loginlen, const char *addr)
 {
 	struct throttle_who w = {login, loginlen, addr};
 
 	throttle_success(&thr, &w);
+}
+
+unsigned
+front_throttle_result(const char *login, size_t loginlen, const char *addr,
+    const struct ipc_auth_res *res, const char *text)
+{
+	unsigned pam_ms;
+
+	if (text != NULL)
+		return 0; /* PAM was not asked to the end */
+	pam_ms = res->delay_us / 1000;
+	switch (res->result) {
+	case AUTH_OK:
+		front_throttle_ok(login, loginlen, addr);
+		return 0;
+	case AUTH_FAIL:
+	case AUTH_FAIL_ACCT:
+		return front_throttle_fail(login, loginlen, addr, pam_ms);
+	default:
+		/* A temporary failure neither counts nor resets. */
+		return pam_ms < cfg->fail_delay_max_ms ? pam_ms
+						       : cfg->fail_delay_max_ms;
+	}
 }
 
 int

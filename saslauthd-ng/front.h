@@ -186,14 +186,15 @@ void front_cache_done(const struct cache_key *key, int *state,
 
 /*
  * Failure throttling (throttle.h) for both protocols. login is the user
- * name PAM gets, addr the client's address ("" or NULL: unknown). A PAM
- * failure that asked for pam_delay_ms: returns the reply's delay in ms
- * (logs when a key starts being throttled). Temporary failures call
- * neither function.
+ * name PAM gets, addr the client's address ("" or NULL: unknown). For
+ * PAM's answer res to a check (text non-NULL: the check did not complete,
+ * which counts nothing): a success resets login's and addr's failure
+ * counts, an auth or acct error grows them (logging when a key starts
+ * being throttled), a temporary failure does neither. Returns how long
+ * the reply waits in ms: PAM's delay, grown, at most --fail-delay-max.
  */
-unsigned front_throttle_fail(const char *login, size_t loginlen,
-    const char *addr, unsigned pam_delay_ms);
-void front_throttle_ok(const char *login, size_t loginlen, const char *addr);
+unsigned front_throttle_result(const char *login, size_t loginlen,
+    const char *addr, const struct ipc_auth_res *res, const char *text);
 
 /*
  * --fail-limit: 1 when login has had too many failures to ask PAM at all;

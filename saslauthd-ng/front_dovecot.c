@@ -778,10 +778,9 @@ front_dovecot_auth_done(
 			why = "PAM temporary failure";
 			break;
 		}
-	if (outcome == DOVECOT_OK) {
+	if (outcome == DOVECOT_OK)
 		st.ok++;
-		front_throttle_ok(dv->user, strlen(dv->user), dv->rip);
-	} else if (outcome == DOVECOT_TEMPFAIL)
+	else if (outcome == DOVECOT_TEMPFAIL)
 		st.tempfail++;
 	else
 		st.failed++;
@@ -790,18 +789,10 @@ front_dovecot_auth_done(
 	if (text == NULL && res->reason[0] != '\0' && outcome != DOVECOT_OK)
 		log_debug("PAM said: %s", res->reason);
 	dovecot_result(&d->dc, dv->ticket, outcome, NULL, NULL, &act);
-	if (text == NULL &&
-	    (res->result == AUTH_FAIL || res->result == AUTH_FAIL_ACCT)) {
-		/* Counted even when the client cancelled the request: the
-		 * guess was made. A temporary failure neither counts nor
-		 * resets. */
-		delay = front_throttle_fail(
-		    dv->user, strlen(dv->user), dv->rip, res->delay_us / 1000);
-	} else if (text == NULL) {
-		delay = res->delay_us / 1000;
-		if (delay > lp->cfg->fail_delay_max_ms)
-			delay = lp->cfg->fail_delay_max_ms;
-	}
+	/* Counted even when the client cancelled the request: the guess
+	 * was made. */
+	delay = front_throttle_result(
+	    dv->user, strlen(dv->user), dv->rip, res, text);
 	if (act.type == DOVECOT_ACT_REPLY && act.authfail && text == NULL) {
 		/* The failure delay, within the answer budget. */
 		left = dv->t_start + FRONT_DV_ANSWER_MS > now
