@@ -23,11 +23,11 @@
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
+#include <sys/time.h>
 #include <sys/stat.h>
 
 #include <errno.h>
 #include <fcntl.h>
-#include <poll.h>
 #include <signal.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -264,26 +264,30 @@ worker_log_result(
 	    res->reason[0] != '\0' ? ", " : "", res->reason);
 }
 
-/* Wait for the next frame; past WORKER_UNPIN_IDLE_MS, unpin the modules. */
+/*
+ * The channel's receive timeout is the idle limit: a receive that times
+ * out lets go of the modules and waits again, so a busy worker pays no
+ * extra system call per check. Without it pins are only let go at exit.
+ */
 static void
-worker_idle(int fd)
+worker_idle_timeout(int fd)
 {
-	struct pollfd pfd;
-	int r;
+	struct timeval tv;
 
+	tv.tv_sec = WORKER_UNPIN_IDLE_MS / 1000;
+	tv.tv_usec = (WORKER_UNPIN_IDLE_MS % 1000) * 1000;
+	if (setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)) == -1)
+		log_warn("SO_RCVTIMEO: PAM modules stay loaded while idle");
+}
+
+static void
+worker_idle(void)
+{
 	if (!pamauth_pinned())
 		return;
-	pfd.fd = fd;
-	pfd.events = POLLIN;
-	pfd.revents = 0;
-	do
-		r = poll(&pfd, 1, WORKER_UNPIN_IDLE_MS);
-	while (r == -1 && errno == EINTR);
-	if (r == 0) {
-		log_debug("idle for %d s: letting go of the PAM modules",
-		    WORKER_UNPIN_IDLE_MS / 1000);
-		pamauth_unpin_all();
-	}
+	log_debug("idle for %d s: letting go of the PAM modules",
+	    WORKER_UNPIN_IDLE_MS / 1000);
+	pamauth_unpin_all();
 }
 
 /* Receive one check, run it, answer it; last: say it is the last one. */
@@ -298,10 +302,13 @@ worker_serve(int fd, int last)
 	size_t len;
 	int r;
 
-	worker_idle(fd);
-	do
+	for (;;) {
 		r = ipc_recv(fd, worker_frame, sizeof(worker_frame), &msg);
-	while (r == -1 && errno == EINTR);
+		if (r != -1 || (errno != EINTR && errno != EAGAIN))
+			break;
+		if (errno == EAGAIN)
+			worker_idle(); /* SO_RCVTIMEO ran out */
+	}
 	if (r == 0) {
 		log_debug("front closed the channel");
 		worker_wipe();
@@ -385,6 +392,7 @@ main(int argc, char *argv[])
 	worker_caps(caps);
 	worker_signals();
 	worker_check_channel(IPC_WORKER_FD);
+	worker_idle_timeout(IPC_WORKER_FD);
 
 	if ((len = ipc_encode_u32(hello, sizeof(hello), IPC_VERSION)) == 0)
 		fatalx("cannot encode hello");
