@@ -241,9 +241,12 @@ parse_long(const char *s, long min, long max, long *ret)
 	return 0;
 }
 
+/* parse_long() for option opt; a bad value gets a message on stderr. */
 static int
-bad_number(const char *opt, const char *arg, long min, long max)
+opt_long(const char *opt, const char *arg, long min, long max, long *ret)
 {
+	if (parse_long(arg, min, max, ret) == 0)
+		return 0;
 	fprintf(stderr, "saslauthd-ng: %s: invalid number '%s' (%ld..%ld)\n",
 	    opt, arg, min, max);
 	return -1;
@@ -760,31 +763,24 @@ config_parse(int argc, char *argv[], struct config *ret_cfg)
 				return CONFIG_EXIT_ERR;
 			break;
 		case 'n':
-			if (parse_long(optarg, 0, SASLD_MAX_WORKERS, &v) ==
-			    -1) {
-				bad_number("-n", optarg, 0, SASLD_MAX_WORKERS);
+			if (opt_long("-n", optarg, 0, SASLD_MAX_WORKERS, &v) ==
+			    -1)
 				return CONFIG_EXIT_ERR;
-			}
 			cfg.nworkers = (int)v;
 			break;
 		case 'r':
 			cfg.realm_append = 1;
 			break;
 		case 's':
-			if (parse_long(optarg, 1, SASLD_MAX_CACHE_KB, &v) ==
-			    -1) {
-				bad_number("-s", optarg, 1, SASLD_MAX_CACHE_KB);
+			if (opt_long("-s", optarg, 1, SASLD_MAX_CACHE_KB, &v) ==
+			    -1)
 				return CONFIG_EXIT_ERR;
-			}
 			cfg.cache_kb = v;
 			break;
 		case 't':
-			if (parse_long(optarg, 1, SASLD_MAX_CACHE_TTL, &v) ==
-			    -1) {
-				bad_number(
-				    "-t", optarg, 1, SASLD_MAX_CACHE_TTL);
+			if (opt_long(
+				"-t", optarg, 1, SASLD_MAX_CACHE_TTL, &v) == -1)
 				return CONFIG_EXIT_ERR;
-			}
 			cfg.cache_ttl = v;
 			break;
 		case 'v':
@@ -807,55 +803,39 @@ config_parse(int argc, char *argv[], struct config *ret_cfg)
 			    cfg.user, sizeof(cfg.user), "%s", optarg);
 			break;
 		case OPT_PAM_TIMEOUT:
-			if (parse_long(optarg, 1, SASLD_MAX_PAM_TIMEOUT, &v) ==
-			    -1) {
-				bad_number("--pam-timeout", optarg, 1,
-				    SASLD_MAX_PAM_TIMEOUT);
+			if (opt_long("--pam-timeout", optarg, 1,
+				SASLD_MAX_PAM_TIMEOUT, &v) == -1)
 				return CONFIG_EXIT_ERR;
-			}
 			cfg.pam_timeout_ms = (unsigned)v * 1000;
 			break;
 		case OPT_READ_TIMEOUT:
-			if (parse_long(optarg, 1, 60, &v) == -1) {
-				bad_number("--read-timeout", optarg, 1, 60);
+			if (opt_long("--read-timeout", optarg, 1, 60, &v) == -1)
 				return CONFIG_EXIT_ERR;
-			}
 			cfg.read_timeout_ms = (unsigned)v * 1000;
 			break;
 		case OPT_MAX_REQUESTS:
-			if (parse_long(optarg, 1, 1000000, &v) == -1) {
-				bad_number(
-				    "--max-requests", optarg, 1, 1000000);
+			if (opt_long(
+				"--max-requests", optarg, 1, 1000000, &v) == -1)
 				return CONFIG_EXIT_ERR;
-			}
 			cfg.max_requests = (unsigned)v;
 			break;
 		case OPT_MAX_FIELD:
-			if (parse_long(optarg, SASLD_CYRUS_MAX_FIELD,
-				SASLD_MAX_FIELD_LIMIT / 2, &v) == -1) {
-				bad_number("--max-field", optarg,
-				    SASLD_CYRUS_MAX_FIELD,
-				    SASLD_MAX_FIELD_LIMIT / 2);
+			if (opt_long("--max-field", optarg,
+				SASLD_CYRUS_MAX_FIELD,
+				SASLD_MAX_FIELD_LIMIT / 2, &v) == -1)
 				return CONFIG_EXIT_ERR;
-			}
 			cfg.max_field = (size_t)v;
 			break;
 		case OPT_MAX_CONNS:
-			if (parse_long(optarg, 1, SASLD_MAX_CONNS_LIMIT, &v) ==
-			    -1) {
-				bad_number("--max-connections", optarg, 1,
-				    SASLD_MAX_CONNS_LIMIT);
+			if (opt_long("--max-connections", optarg, 1,
+				SASLD_MAX_CONNS_LIMIT, &v) == -1)
 				return CONFIG_EXIT_ERR;
-			}
 			cfg.max_conns = (unsigned)v;
 			break;
 		case OPT_MAX_CONNS_PER_UID:
-			if (parse_long(optarg, 1, SASLD_MAX_CONNS_LIMIT, &v) ==
-			    -1) {
-				bad_number("--max-connections-per-uid", optarg,
-				    1, SASLD_MAX_CONNS_LIMIT);
+			if (opt_long("--max-connections-per-uid", optarg, 1,
+				SASLD_MAX_CONNS_LIMIT, &v) == -1)
 				return CONFIG_EXIT_ERR;
-			}
 			cfg.max_conns_per_uid = (unsigned)v;
 			break;
 		case OPT_ALLOW_UID:
@@ -869,12 +849,9 @@ config_parse(int argc, char *argv[], struct config *ret_cfg)
 				return CONFIG_EXIT_ERR;
 			break;
 		case OPT_FORK_LIMIT:
-			if (parse_long(optarg, 1, SASLD_MAX_WORKERS, &v) ==
-			    -1) {
-				bad_number("--fork-limit", optarg, 1,
-				    SASLD_MAX_WORKERS);
+			if (opt_long("--fork-limit", optarg, 1,
+				SASLD_MAX_WORKERS, &v) == -1)
 				return CONFIG_EXIT_ERR;
-			}
 			cfg.fork_limit = (int)v;
 			break;
 		case OPT_LISTEN:
@@ -934,21 +911,15 @@ config_parse(int argc, char *argv[], struct config *ret_cfg)
 			break;
 		}
 		case OPT_FAIL_DELAY_MAX:
-			if (parse_long(optarg, 0, SASLD_MAX_FAIL_DELAY_MAX,
-				&v) == -1) {
-				bad_number("--fail-delay-max", optarg, 0,
-				    SASLD_MAX_FAIL_DELAY_MAX);
+			if (opt_long("--fail-delay-max", optarg, 0,
+				SASLD_MAX_FAIL_DELAY_MAX, &v) == -1)
 				return CONFIG_EXIT_ERR;
-			}
 			cfg.fail_delay_max_ms = (unsigned)v * 1000;
 			break;
 		case OPT_FAIL_LIMIT:
-			if (parse_long(optarg, 0, SASLD_MAX_FAIL_LIMIT, &v) ==
-			    -1) {
-				bad_number("--fail-limit", optarg, 0,
-				    SASLD_MAX_FAIL_LIMIT);
+			if (opt_long("--fail-limit", optarg, 0,
+				SASLD_MAX_FAIL_LIMIT, &v) == -1)
 				return CONFIG_EXIT_ERR;
-			}
 			cfg.fail_limit = (unsigned)v;
 			break;
 		case OPT_WORKER_ENV:
@@ -957,12 +928,9 @@ config_parse(int argc, char *argv[], struct config *ret_cfg)
 			break;
 		case OPT_CACHE_REVALIDATE:
 			/* 0 would send every hit to PAM: no cache at all. */
-			if (parse_long(optarg, 1, SASLD_MAX_CACHE_TTL, &v) ==
-			    -1) {
-				bad_number("--cache-revalidate", optarg, 1,
-				    SASLD_MAX_CACHE_TTL);
+			if (opt_long("--cache-revalidate", optarg, 1,
+				SASLD_MAX_CACHE_TTL, &v) == -1)
 				return CONFIG_EXIT_ERR;
-			}
 			cfg.cache_revalidate = v;
 			break;
 		case ':':
